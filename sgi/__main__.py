@@ -1,0 +1,3 @@
+from sgi.cli import main
+
+main()

@@ -1,0 +1,233 @@
+"""The `sgi` command line: demo, crawl, export, registries, database, sample web, extraction."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sgi.errors import SgiError
+
+app = typer.Typer(help="sgi: smart-governance indicator crawler (collect, keep evidence, score).",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+export_app = typer.Typer(help="Export tables.", no_args_is_help=True)
+sample_app = typer.Typer(help="The bundled sample web (local test sites with ground truth).", no_args_is_help=True)
+extract_app = typer.Typer(help="Run extraction rules on a saved page (no network).", no_args_is_help=True)
+sources_app = typer.Typer(help="The source file (what to crawl per city).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(export_app, name="export")
+app.add_typer(sample_app, name="sampleweb")
+app.add_typer(extract_app, name="extract")
+app.add_typer(sources_app, name="sources")
+
+out = Console()
+err = Console(stderr=True)
+
+DbOption = typer.Option(None, "--db", help="database URL (default: SGI_DATABASE_URL or sqlite:///sgi.db)")
+
+
+# --- registries -------------------------------------------------------------------------------------
+@app.command()
+def cities(query: Optional[str] = typer.Argument(None, help="code, name, province, region or level")):
+    """List the city registry (every prefecture-level and higher city of mainland China)."""
+    from sgi.cities import load_cities, search
+
+    rows = search(query) if query else load_cities()
+    table = Table(title=f"{len(rows)} cities")
+    for col in ("code", "name", "province", "region", "level", "type"):
+        table.add_column(col)
+    for c in rows:
+        table.add_row(c.code, c.name, c.province, c.region, c.level, c.admin_type)
+    out.print(table)
+
+
+@app.command()
+def indicators(as_json: bool = typer.Option(False, "--json", help="print JSON")):
+    """List the indicator registry: every raw indicator, defined once."""
+    from sgi.indicators import registry
+
+    reg = registry()
+    if as_json:
+        print(json.dumps([vars(i) for i in reg.values()], ensure_ascii=False, indent=1))
+        return
+    table = Table(title=f"{len(reg)} indicators")
+    for col in ("code", "name_zh", "unit", "dir", "source", "dimension", "period"):
+        table.add_column(col)
+    for i in reg.values():
+        table.add_row(i.code, i.name_zh, i.unit, f"{i.direction:+d}" if i.direction else "0", i.source,
+                      i.dimension, i.period)
+    out.print(table)
+
+
+# --- database ---------------------------------------------------------------------------------------
+@db_app.command("upgrade")
+def db_upgrade(db: Optional[str] = DbOption):
+    """Create or migrate the database schema, and load the city registry."""
+    from sgi.cities import load_cities
+    from storage.db import database_url, upgrade
+    from storage.store import sync_cities
+
+    url = database_url(db)
+    upgrade(url)
+    n = sync_cities(url, load_cities())
+    out.print(f"database {url} is at the latest schema; {n} cities loaded")
+
+
+# --- crawling ---------------------------------------------------------------------------------------
+@app.command()
+def crawl(city: List[str] = typer.Option(None, "--city", "-c", help="city code or name (repeatable)"),
+          spider: List[str] = typer.Option(None, "--spider", "-s", help="spider name (repeatable; default all)"),
+          db: Optional[str] = DbOption,
+          sample_web: bool = typer.Option(False, "--sample-web", help="crawl the bundled sample web on loopback"),
+          sources: Optional[Path] = typer.Option(None, "--sources", help="source file (YAML/CSV)"),
+          run_key: Optional[str] = typer.Option(None, "--run-key", help="name the run; the same key upserts"),
+          as_of: Optional[str] = typer.Option(None, "--as-of", help="crawl date YYYY-MM-DD (default today)")):
+    """Crawl cities: the real sites in the source file (polite settings), or the sample web."""
+    from sgi.cities import resolve_many
+    from sgi.crawl import run_crawl
+    from storage.db import database_url
+
+    url = database_url(db)
+    codes = [c.code for c in resolve_many(city)] if city else None
+    key = run_key or f"crawl-{date.today().isoformat()}-{uuid.uuid4().hex[:6]}"
+    as_of_date = date.fromisoformat(as_of) if as_of else None
+    if sample_web:
+        from sgi.sampleweb.runner import serve_sample_web
+
+        with tempfile.TemporaryDirectory(prefix="sgi-sample-") as tmp, serve_sample_web(tmp) as running:
+            result = run_crawl(db_url=url, spiders=spider or None, cities=codes, run_key=key, as_of=as_of_date,
+                               extra_settings=running.crawl_settings(), command=" ".join(sys.argv), console=err)
+    else:
+        extra = {"SGI_SOURCES_FILE": str(sources)} if sources else {}
+        result = run_crawl(db_url=url, spiders=spider or None, cities=codes, run_key=key, as_of=as_of_date,
+                           extra_settings=extra, command=" ".join(sys.argv), console=err)
+    out.print(f"run {key}: {result['requests']} requests, {result['items']} observations, "
+              f"{result['errors']} errors; responses {result['responses_by_status']}")
+
+
+@app.command()
+def demo(out_dir: Path = typer.Option(Path("demo-output"), "--out", help="output directory")):
+    """Serve the bundled sample web on loopback, crawl it with every spider, score, write results."""
+    from sgi.demo import run_demo
+
+    run_demo(out_dir, console=out)
+
+
+# --- exports ----------------------------------------------------------------------------------------
+@export_app.command("indicators")
+def export_indicators_cmd(output: Path = typer.Option(..., "-o", "--output", help="output file"),
+                          fmt: Optional[str] = typer.Option(None, "--format", "-f", help="csv | xlsx | parquet"),
+                          wide: bool = typer.Option(False, "--wide", help="one row per city and period"),
+                          chinese: bool = typer.Option(False, "--zh", help="Chinese headers (xlsx)"),
+                          db: Optional[str] = DbOption):
+    """Export the raw indicator table (long by default)."""
+    from storage.exports import export_indicators
+
+    n = export_indicators(output, fmt, wide=wide, url=db, chinese_headers=chinese)
+    out.print(f"wrote {n} rows to {output}")
+
+
+# --- sample web -------------------------------------------------------------------------------------
+@sample_app.command("serve")
+def sampleweb_serve(seed: Optional[int] = typer.Option(None, help="generator seed")):
+    """Serve the sample web on loopback until interrupted; prints the hosts and ports."""
+    import time
+
+    from sgi.sampleweb.generate import DEFAULT_SEED
+    from sgi.sampleweb.runner import serve_sample_web
+
+    with tempfile.TemporaryDirectory(prefix="sgi-sample-") as tmp, \
+            serve_sample_web(tmp, seed=seed or DEFAULT_SEED) as running:
+        table = Table(title=f"sample web (seed {running.web.seed}, today = {running.web.reference_date})")
+        table.add_column("host")
+        table.add_column("city")
+        table.add_column("kind")
+        table.add_column("url")
+        for host, site in sorted(running.web.sites.items()):
+            table.add_row(host, site.city_code, site.kind, running.server.url(host))
+        out.print(table)
+        out.print(f"HTTP on 127.0.0.1:{running.server.http_port}, HTTPS on 127.0.0.1:{running.server.https_port},"
+                  f" DNS on {running.dns.address}. Hosts resolve only through these settings: "
+                  f"curl --resolve HOST:{running.server.http_port}:127.0.0.1 URL. Ctrl-C stops.")
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+
+
+@sample_app.command("truth")
+def sampleweb_truth(output: Path = typer.Option(..., "-o", "--output"),
+                    seed: Optional[int] = typer.Option(None, help="generator seed")):
+    """Write the sample web's ground truth (city_code, indicator, period, value, status) as CSV."""
+    from sgi.sampleweb.generate import DEFAULT_SEED, build_sample_web, write_truth
+
+    n = write_truth(build_sample_web(seed or DEFAULT_SEED), output)
+    out.print(f"wrote {n} truth rows to {output}")
+
+
+# --- extraction -------------------------------------------------------------------------------------
+@extract_app.command("portal")
+def extract_portal_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="saved page"),
+                       url: str = typer.Option(..., "--url", help="the URL the page was fetched from"),
+                       as_json: bool = typer.Option(False, "--json"),
+                       crawl_date: Optional[str] = typer.Option(None, "--date", help="crawl date (default today)"),
+                       content_type: Optional[str] = typer.Option(None, "--content-type")):
+    """Run the portal rules on a saved page and print every feature with its evidence."""
+    from collectors import portal
+    from collectors.page import Page
+
+    page = Page.from_file(str(file), url, content_type)
+    when = date.fromisoformat(crawl_date) if crawl_date else date.today()
+    findings = portal.extract_portal(page, when)
+    if as_json:
+        print(json.dumps(portal.to_json(page, findings), ensure_ascii=False, indent=1, default=str))
+        return
+    table = Table(title=f"portal rules on {file} ({page.encoding})")
+    for col in ("feature", "value", "status", "evidence"):
+        table.add_column(col, overflow="fold")
+    for code, f in findings.items():
+        table.add_row(code, str(f.value), f.status, f.evidence or "")
+    out.print(table)
+
+
+def main() -> None:
+    """Entry point: errors are one clear line plus a hint, never a bare traceback."""
+    try:
+        app(standalone_mode=False)
+    except SgiError as exc:
+        err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        if exc.hint:
+            err.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and anything unexpected
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        err.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", highlight=False)
+        err.print("[yellow]hint:[/] rerun with SGI_DEBUG=1 for the traceback, and report it if it persists")
+        if __import__("os").environ.get("SGI_DEBUG"):
+            raise
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""Running spiders: one Scrapy CrawlerProcess per command, with a live progress display and the
+crawl_run row opened before and closed after."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from datetime import date
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from sgi.errors import SgiError
+from storage.store import finish_run, start_run, sync_cities
+
+
+def scrapy_settings(overrides: dict | None = None):
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "spiders.settings")
+    from scrapy.settings import Settings
+
+    import spiders.settings as module
+
+    settings = Settings()
+    settings.setmodule(module, priority="project")
+    for key, value in (overrides or {}).items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def available_spiders() -> list[str]:
+    from scrapy.spiderloader import SpiderLoader
+
+    return sorted(SpiderLoader.from_settings(scrapy_settings()).list())
+
+
+def run_crawl(*, db_url: str, spiders: list[str] | None, cities: list[str] | None, run_key: str,
+              as_of: date | None = None, extra_settings: dict | None = None, command: str = "",
+              console: Console | None = None, quiet: bool = False) -> dict:
+    """Crawl with the given spiders (default all); returns the run's counts. Blocks until done."""
+    from scrapy.crawler import CrawlerProcess
+
+    from sgi.cities import load_cities
+
+    console = console or Console(stderr=True)
+    names = spiders or available_spiders()
+    unknown = sorted(set(names) - set(available_spiders()))
+    if unknown:
+        raise SgiError(f"unknown spider(s): {', '.join(unknown)}",
+                       f"available: {', '.join(available_spiders())}")
+    sync_cities(db_url, load_cities())
+    overrides = dict(extra_settings or {})
+    as_of_text = (as_of.isoformat() if as_of else overrides.get("SGI_AS_OF")) or date.today().isoformat()
+    run_id = start_run(db_url, run_key, command=command, spiders=names, cities=cities or [], as_of=as_of_text,
+                       sample_web=bool(overrides.get("SGI_SAMPLE_WEB")), settings={
+                           k: v for k, v in overrides.items() if isinstance(v, (str, int, float, bool))})
+    overrides.update({"SGI_DATABASE_URL": db_url, "SGI_RUN_ID": run_id, "SGI_RUN_KEY": run_key,
+                      "SGI_AS_OF": as_of_text})
+    if quiet or not console.is_terminal:
+        overrides.setdefault("LOG_LEVEL", "WARNING")
+    else:
+        overrides.setdefault("LOG_LEVEL", "ERROR")
+    settings = scrapy_settings(overrides)
+    process = CrawlerProcess(settings, install_root_handler=True)
+    progress: dict[str, Counter] = {}
+    crawlers = []
+    for name in names:
+        crawler = process.create_crawler(name)
+        counter = progress.setdefault(name, Counter())
+        _connect_progress(crawler, counter)
+        crawlers.append(crawler)
+        kwargs = {"city": ",".join(cities)} if cities else {}
+        process.crawl(crawler, **kwargs)
+
+    def render() -> Table:
+        table = Table(title=f"crawl {run_key}", expand=False)
+        for col in ("spider", "requests", "responses", "blocked", "errors", "observations"):
+            table.add_column(col, justify="right" if col != "spider" else "left")
+        for name, c in progress.items():
+            table.add_row(name, str(c["requests"]), str(c["responses"]), str(c["blocked"]), str(c["errors"]),
+                          str(c["items"]))
+        return table
+
+    state = "finished"
+    try:
+        if quiet:
+            process.start()
+        else:
+            with Live(render(), console=console, refresh_per_second=4) as live:
+                for crawler in crawlers:
+                    _connect_refresh(crawler, live, render)
+                process.start()
+    except KeyboardInterrupt:
+        state = "failed"
+        raise
+    finally:
+        totals = _merge_counts([getattr(c, "sgi_counts", None) or {} for c in crawlers])
+        finish_run(db_url, run_id, state=state, **totals)
+    return {"run_id": run_id, **totals}
+
+
+def _merge_counts(parts: list[dict]) -> dict:
+    out = {"requests": 0, "responses_by_status": Counter(), "items": 0, "errors": 0}
+    for p in parts:
+        out["requests"] += p.get("requests", 0)
+        out["items"] += p.get("items", 0)
+        out["errors"] += p.get("errors", 0)
+        out["responses_by_status"].update(p.get("responses_by_status", {}))
+    out["responses_by_status"] = dict(out["responses_by_status"])
+    return out
+
+
+def _connect_progress(crawler, counter: Counter) -> None:
+    from scrapy import signals
+
+    def on_request(request, spider):
+        counter["requests"] += 1
+
+    def on_response(response, request, spider):
+        counter["responses"] += 1
+        if response.status in (403, 412, 429):
+            counter["blocked"] += 1
+
+    def on_error(failure, request, spider):
+        counter["errors"] += 1
+
+    def on_item(item, response, spider):
+        counter["items"] += 1
+
+    for fn, sig in ((on_request, signals.request_scheduled), (on_response, signals.response_received),
+                    (on_error, signals.request_dropped), (on_item, signals.item_scraped)):
+        crawler.signals.connect(fn, signal=sig, weak=False)
+
+
+def _connect_refresh(crawler, live: Live, render) -> None:
+    from scrapy import signals
+
+    def refresh(*args, **kwargs):
+        live.update(render())
+
+    crawler.signals.connect(refresh, signal=signals.response_received, weak=False)
+    crawler.signals.connect(refresh, signal=signals.spider_closed, weak=False)

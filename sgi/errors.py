@@ -1,0 +1,22 @@
+"""Errors users see: one clear line plus a hint, never a bare traceback."""
+
+from __future__ import annotations
+
+
+class SgiError(Exception):
+    """An error with a message for the user and an optional hint on what to do."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class ConfigError(SgiError):
+    """A data file (sources, indicators, frameworks, lexicons) is invalid; the message names file and line."""
+
+    def __init__(self, path: str, line: int | None, message: str, hint: str | None = None):
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {message}", hint)
+        self.path = str(path)
+        self.line = line

@@ -1,0 +1,1 @@
+"""The sample web: realistic local Chinese city-government sites with ground truth (the test world)."""

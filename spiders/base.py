@@ -1,0 +1,99 @@
+"""What every sgi spider shares: choosing sources, the crawl date, turning responses into Pages,
+and citing evidence in observations. Spiders stay thin: extraction rules live in collectors/."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Iterable
+
+import scrapy
+
+from collectors.base import ABSENT, BLOCKED, ERROR, OK, Finding
+from collectors.fetch import looks_like_challenge, visible_text_length
+from collectors.page import Page
+from spiders import browser
+from spiders.items import ObservationItem
+from spiders.store import as_of
+from storage.store import SnapshotRef
+
+
+def page_from_response(response) -> Page:
+    headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
+    status = response.status
+    rendered = "playwright" in response.flags
+    page = Page(url=response.url, body=response.body, headers=headers, status=status, rendered=rendered)
+    if rendered and status in (412, 521):
+        # scrapy-playwright reports the status of the first navigation; after a passed JS challenge
+        # the document is the real page, so judge it by its content.
+        probe = Page(url=response.url, body=response.body, headers=headers, status=200, rendered=True)
+        if not looks_like_challenge(probe) and visible_text_length(probe) > 200:
+            return probe
+    return page
+
+
+class SgiSpider(scrapy.Spider):
+    """Base spider: ``-a city=440300,杭州`` picks cities (default: every city with a source of this kind)."""
+
+    source_kind: str = ""
+    indicators: tuple[str, ...] = ()     # every indicator this spider reports, so failures cover them all
+
+    custom_settings: dict = {}
+
+    def __init__(self, city: str | None = None, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.city_arg = city
+
+    @classmethod
+    def update_settings(cls, settings):
+        super().update_settings(settings)
+        sample = settings.getbool("SGI_SAMPLE_WEB")
+        if not settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"):
+            settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", browser.launch_options(sample, settings.get("SGI_CHROMIUM")),
+                         priority="spider")
+        if sample:
+            settings.set("DNS_RESOLVER", "spiders.resolver.SampleWebResolver", priority="spider")
+            settings.set("PLAYWRIGHT_CONTEXTS", {"sgi": {"ignore_https_errors": True}}, priority="spider")
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.crawl_date = as_of(crawler)
+        browser.SAMPLE_WEB_ONLY = crawler.settings.getbool("SGI_SAMPLE_WEB")
+        return spider
+
+    # --- sources -----------------------------------------------------------------------------------
+    def selected_sources(self) -> list:
+        from sgi.sources import load_sources
+
+        path = self.settings.get("SGI_SOURCES_FILE")
+        sources = [s for s in load_sources(path) if s.kind == self.source_kind]
+        if self.city_arg:
+            from sgi.cities import lookup
+
+            wanted = {lookup(q.strip()).code for q in str(self.city_arg).split(",") if q.strip()}
+            sources = [s for s in sources if s.city_code in wanted]
+        return sources
+
+    @property
+    def period(self) -> str:
+        return self.crawl_date.isoformat()
+
+    # --- observations ------------------------------------------------------------------------------
+    def observe(self, city_code: str, finding: Finding, ref: SnapshotRef | None,
+                extra_snapshots: Iterable[str] = ()) -> ObservationItem:
+        value = finding.value if finding.status == OK else (finding.value if finding.status == ABSENT else None)
+        return ObservationItem(
+            city_code=city_code, indicator=finding.code, period=self.period, status=finding.status,
+            value=value, rule=finding.rule, rule_version=finding.rule_version,
+            snapshot_id=ref.id if ref else None, evidence_url=finding.url or (ref.url if ref else None),
+            evidence_detail=finding.evidence, evidence_snapshots=list(extra_snapshots))
+
+    def unreadable(self, city_code: str, status: str, ref: SnapshotRef | None, reason: str,
+                   codes: Iterable[str] | None = None) -> list[ObservationItem]:
+        """Blocked or failed fetch: every indicator it would have informed gets that status, never absent."""
+        assert status in (BLOCKED, ERROR)
+        return [ObservationItem(city_code=city_code, indicator=code, period=self.period, status=status,
+                                value=None, rule=f"{self.name}.fetch", rule_version="1",
+                                snapshot_id=ref.id if ref else None, evidence_url=ref.url if ref else None,
+                                evidence_detail=reason)
+                for code in (codes if codes is not None else self.indicators)]

@@ -1,0 +1,104 @@
+"""Downloader middlewares: the loopback guard for the sample web, and the evidence recorder."""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest
+
+from collectors.fetch import classify_fetch
+from spiders.store import store_for
+
+
+def _is_loopback_or_test(host: str) -> bool:
+    if host.endswith(".test") or host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class LoopbackGuardMiddleware:
+    """With SGI_SAMPLE_WEB on, refuse any request that could leave this machine."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.getbool("SGI_SAMPLE_WEB"))
+
+    def process_request(self, request, spider=None):
+        if self.enabled:
+            host = urlsplit(request.url).hostname or ""
+            if not _is_loopback_or_test(host):
+                raise IgnoreRequest(f"sample-web mode: refusing non-loopback host {host}")
+        return None
+
+
+class EvidenceMiddleware:
+    """Archives every response to WARC and records a snapshot row; failed fetches are recorded too.
+
+    The parser finds its evidence reference in ``response.meta['sgi_snapshot']``; an errback finds the
+    last failed attempt's in ``failure.request.meta['sgi_snapshot']``.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        crawler.signals.connect(self._closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        request.meta.setdefault("sgi_started", time.monotonic())
+        return None
+
+    def process_response(self, request, response, spider=None):
+        from collectors.page import Page
+        from spiders.base import page_from_response
+
+        store = store_for(self.crawler)
+        started = request.meta.get("sgi_started")
+        elapsed = (time.monotonic() - started) * 1000 if started else None
+        redirects = request.meta.get("redirect_urls") or []
+        page: Page = page_from_response(response)
+        fetch_status = classify_fetch(page)
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs]
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
+        encoding = page.encoding if response.body and fetch_status != "not_modified" else None
+        ref = store.record_response(
+            city_code=request.meta.get("city_code"), spider=getattr(self.crawler.spider, "name", ""),
+            requested_url=redirects[0] if redirects else request.url, final_url=response.url,
+            http_status=response.status, reason="", headers=headers, body=response.body,
+            fetched_at=datetime.now(timezone.utc), elapsed_ms=elapsed, fetch_status=fetch_status,
+            content_type=content_type, encoding=encoding, rendered="playwright" in response.flags)
+        request.meta["sgi_snapshot"] = ref
+        request.meta["sgi_elapsed_ms"] = elapsed
+        request.meta.pop("sgi_started", None)  # a retry measures its own time
+        return response
+
+    def process_exception(self, request, exception, spider=None):
+        if isinstance(exception, IgnoreRequest):
+            return None
+        store = store_for(self.crawler)
+        started = request.meta.get("sgi_started")
+        elapsed = (time.monotonic() - started) * 1000 if started else None
+        name = type(exception).__name__
+        status = "error"
+        ref = store.record_failure(city_code=request.meta.get("city_code"),
+                                   spider=getattr(self.crawler.spider, "name", ""), url=request.url,
+                                   fetched_at=datetime.now(timezone.utc), fetch_status=status,
+                                   error=f"{name}: {exception}", elapsed_ms=elapsed)
+        request.meta["sgi_snapshot"] = ref
+        request.meta.pop("sgi_started", None)
+        return None
+
+    def _closed(self, spider, reason):
+        store_for(self.crawler).flush()

@@ -1,0 +1,38 @@
+"""The item pipeline: observations into the database, with the evidence and status rules enforced."""
+
+from __future__ import annotations
+
+import logging
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
+
+from spiders.items import ObservationItem
+from spiders.store import store_for
+
+logger = logging.getLogger(__name__)
+
+
+class ObservationPipeline:
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item, spider=None):
+        if not isinstance(item, ObservationItem):
+            return item
+        data = ItemAdapter(item).asdict()
+        try:
+            store_for(self.crawler).record_observation(**data)
+        except (ValueError, Exception) as exc:  # a broken item must not end the crawl
+            self.crawler.stats.inc_value("sgi/observations_rejected")
+            raise DropItem(f"rejected observation {data.get('indicator')} for {data.get('city_code')}: {exc}")
+        self.crawler.stats.inc_value("sgi/observations")
+        self.crawler.stats.inc_value(f"sgi/status/{item.status}")
+        return item
+
+    def close_spider(self, spider=None):
+        store_for(self.crawler).flush()

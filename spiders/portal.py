@@ -1,0 +1,275 @@
+"""The portal spider: a city's government portal home page, the sub-pages one level down that hold
+features (政民互动, 网站地图 ...), its columns (for the inspection checks) and a bounded sample of its
+links (for broken links). Navigation only; every reading is a rule in collectors.portal.
+
+Per city, requests fan out from the home page and the findings are merged when the last one returns,
+so each indicator is reported once per city with the page that proves it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urldefrag, urlsplit
+
+import scrapy
+from protego import Protego
+from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
+
+from collectors import portal as rules
+from collectors.base import ABSENT, BLOCKED, ERROR, OK, Finding
+from collectors.fetch import BLOCKED as FETCH_BLOCKED
+from collectors.fetch import NOT_FOUND, classify_fetch, is_empty_shell
+from collectors.inspection import MAX_BROKEN_LINK_SAMPLE, MAX_COLUMNS_SAMPLED
+from sgi import indicators as indicator_registry
+from spiders import browser
+from spiders.base import SgiSpider, page_from_response
+
+RULE_VERSION = "1"
+
+
+def portal_indicator_codes() -> tuple[str, ...]:
+    return tuple(code for code, ind in indicator_registry.registry().items() if ind.source in ("portal", "dns"))
+
+
+@dataclass
+class CityCrawl:
+    """Per-city state while the fan-out requests are in flight."""
+
+    city_code: str
+    source: object
+    home_ref: object = None
+    home_page: object = None
+    pending: int = 0
+    findings: list = field(default_factory=list)          # dict[str, Finding] per page read
+    page_refs: dict = field(default_factory=dict)         # url -> SnapshotRef
+    columns: list = field(default_factory=list)           # (kind, url, newest, count, ref)
+    meta_pages: list = field(default_factory=list)        # (page_type, present, applicable, ref)
+    link_results: list = field(default_factory=list)      # (url, 'ok'|'broken'|'excluded', ref)
+    ipv6: Finding | None = None
+    robots: Protego | None = None
+    done: bool = False
+
+
+class PortalSpider(SgiSpider):
+    name = "portal"
+    source_kind = "portal"
+
+    @property
+    def indicators(self):
+        return portal_indicator_codes()
+
+    async def start(self):
+        for item in self.start_requests():
+            yield item
+
+    def start_requests(self):
+        for source in self.selected_sources():
+            state = CityCrawl(source.city_code, source)
+            yield self._request(state, source.start_url, self.parse_home, role="home")
+
+    # --- requests ----------------------------------------------------------------------------------
+    def _request(self, state: CityCrawl, url: str, callback, role: str, render: bool = False, **meta):
+        meta = {"city_code": state.city_code, "sgi_state": state, "sgi_role": role,
+                "handle_httpstatus_all": True, **meta}
+        if render:
+            meta.update(browser.render_meta())
+        state.pending += 1
+        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta, dont_filter=True)
+
+    def _allowed(self, state: CityCrawl, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        domains = state.source.allowed_domains or (urlsplit(state.source.start_url).hostname,)
+        return any(host == d or host.endswith("." + d) for d in domains)
+
+    # --- home page ---------------------------------------------------------------------------------
+    async def parse_home(self, response):
+        state: CityCrawl = response.meta["sgi_state"]
+        ref = response.meta.get("sgi_snapshot")
+        page = page_from_response(response)
+        fetch = classify_fetch(page)
+        rendered = page.rendered
+        if not rendered and (fetch == FETCH_BLOCKED or (fetch == OK and is_empty_shell(page))):
+            # One retry through a real browser: JS cookie challenges and single-page shells.
+            state.pending -= 1
+            yield self._request(state, response.url, self.parse_home, role="home", render=True)
+            return
+        state.home_ref = ref
+        if fetch != OK:
+            status = BLOCKED if fetch == FETCH_BLOCKED else ERROR
+            state.done = True
+            for item in self.unreadable(state.city_code, status, ref, f"home page {fetch} (HTTP {page.status})"):
+                yield item
+            return
+        state.home_page = page
+        state.page_refs[page.url] = ref
+        state.findings.append(rules.extract_portal(page, self.crawl_date))
+        state.findings.append(self._transport_findings(page, response, ref))
+        # Everything below fans out; findings are merged once all answers are in.
+        for request in self._fan_out(state, page):
+            yield request
+        # DNS and a TCP connect in a worker thread, so the crawl does not wait on them.
+        state.ipv6 = await maybe_deferred_to_future(deferToThread(self._check_ipv6, page.url))
+        state.pending -= 1   # the home request itself is answered
+        for item in self._maybe_finish(state):
+            yield item
+
+    def _fan_out(self, state: CityCrawl, page):
+        for url, _text in rules.extract_portal_links(page):
+            if self._allowed(state, url) and url != page.url:
+                yield self._request(state, url, self.parse_subpage, role="subpage")
+        for kind, url in rules.column_links(page)[:MAX_COLUMNS_SAMPLED]:
+            if self._allowed(state, url):
+                yield self._request(state, url, self.parse_column, role="column", column_kind=kind)
+        for url in self._link_sample(page):
+            yield self._request(state, url, self.parse_link, role="link")
+
+    def _transport_findings(self, page, response, ref) -> dict[str, Finding]:
+        out = {}
+        out["portal_reachable"] = Finding("portal_reachable", True, OK, f"HTTP {page.status} {page.url}",
+                                          "portal.reachable", RULE_VERSION)
+        elapsed = response.meta.get("sgi_elapsed_ms")
+        if elapsed is not None and not page.rendered:
+            out["homepage_load_ms"] = Finding("homepage_load_ms", round(elapsed, 1), OK,
+                                              "crawler wall time, request to full body", "portal.load_ms",
+                                              RULE_VERSION)
+        if not page.rendered:
+            out["homepage_bytes"] = Finding("homepage_bytes", len(page.body), OK,
+                                            f"{len(page.body)} bytes decoded body", "portal.bytes", RULE_VERSION)
+        return out
+
+    def _link_sample(self, page) -> list[str]:
+        seen, out = set(), []
+        for a in page.soup.find_all("a", href=True):
+            href = a["href"].strip()
+            if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+                continue
+            url = urldefrag(page.absolute(href))[0]
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or (parts.hostname or "") != page.host:
+                continue
+            if url not in seen:
+                seen.add(url)
+                out.append(url)
+            if len(out) >= MAX_BROKEN_LINK_SAMPLE:
+                break
+        return out
+
+    # --- fan-out answers ---------------------------------------------------------------------------
+    def parse_subpage(self, response):
+        state = response.meta["sgi_state"]
+        page = page_from_response(response)
+        state.pending -= 1
+        if classify_fetch(page) == OK:
+            state.page_refs[page.url] = response.meta.get("sgi_snapshot")
+            found = rules.extract_portal(page, self.crawl_date)
+            # Only presence on a sub-page counts: its absences say nothing about the portal.
+            state.findings.append({c: f for c, f in found.items() if f.status == OK and f.value not in (False, 0, None)
+                                   and c in rules.SUBPAGE_FEATURES})
+        yield from self._maybe_finish(state)
+
+    def parse_column(self, response):
+        state = response.meta["sgi_state"]
+        page = page_from_response(response)
+        ref = response.meta.get("sgi_snapshot")
+        state.pending -= 1
+        if classify_fetch(page) == OK:
+            newest, count = rules.column_status(page, response.meta["column_kind"], self.crawl_date)
+            state.columns.append((response.meta["column_kind"], page.url, newest, count, ref))
+            state.meta_pages.append(("column", *rules.meta_tags_present(page, "column"), ref))
+            article = rules.first_article_link(page)
+            if article and self._allowed(state, article):
+                yield self._request(state, article, self.parse_article, role="article")
+        yield from self._maybe_finish(state)
+
+    def parse_article(self, response):
+        state = response.meta["sgi_state"]
+        page = page_from_response(response)
+        state.pending -= 1
+        if classify_fetch(page) == OK:
+            state.meta_pages.append(("article", *rules.meta_tags_present(page, "article"),
+                                     response.meta.get("sgi_snapshot")))
+        yield from self._maybe_finish(state)
+
+    def parse_link(self, response):
+        state = response.meta["sgi_state"]
+        page = page_from_response(response)
+        state.pending -= 1
+        fetch = classify_fetch(page)
+        verdict = "excluded" if fetch == FETCH_BLOCKED else ("ok" if page.status < 400 else "broken")
+        state.link_results.append((response.url, verdict, response.meta.get("sgi_snapshot")))
+        yield from self._maybe_finish(state)
+
+    def on_error(self, failure):
+        request = failure.request
+        state: CityCrawl = request.meta["sgi_state"]
+        ref = request.meta.get("sgi_snapshot")
+        role = request.meta.get("sgi_role")
+        state.pending -= 1
+        robots = failure.check(IgnoreRequest) and "robots" in str(failure.value).lower() or \
+            "Forbidden by robots.txt" in str(failure.value)
+        if role == "home":
+            state.done = True
+            status = BLOCKED if robots else ERROR
+            reason = "robots.txt disallows the home page" if robots else f"fetch failed: {failure.value!r}"[:300]
+            yield from self.unreadable(state.city_code, status, ref, reason)
+            return
+        if role == "link":
+            state.link_results.append((request.url, "excluded" if robots else "broken", ref))
+        yield from self._maybe_finish(state)
+
+    # --- IPv6 ---------------------------------------------------------------------------------------
+    def _check_ipv6(self, url: str) -> Finding:
+        from collectors.dns import check_ipv6
+
+        return check_ipv6(url, self.settings.get("SGI_DNS_SERVER"))
+
+    # --- merging -----------------------------------------------------------------------------------
+    def _maybe_finish(self, state: CityCrawl):
+        if state.pending > 0 or state.done:
+            return
+        yield from self._finish(state)
+
+    def _finish(self, state: CityCrawl):
+        state.done = True
+        home = state.home_ref
+        merged = rules.merge_findings(state.findings)
+        refs_by_url = {u: r for u, r in state.page_refs.items() if r}
+        for code, finding in merged.items():
+            ref = refs_by_url.get(finding.url) or home
+            yield self.observe(state.city_code, finding, ref)
+        yield from self._inspection_items(state)
+        if state.ipv6 is not None:
+            yield self.observe(state.city_code, state.ipv6, home)
+
+    def _inspection_items(self, state: CityCrawl):
+        home = state.home_ref
+        # Columns: stale (news > 14 days, notices / policies > 183 days) and empty.
+        findings = rules.column_findings(state.columns, self.crawl_date)
+        col_refs = [c[4].id for c in state.columns if c[4]]
+        for f in findings:
+            yield self.observe(state.city_code, f, home, col_refs)
+        # Page meta tags over home + sampled columns + one article per column.
+        pages = [("home", *rules.meta_tags_present(state.home_page, "home"), home)] + state.meta_pages
+        present = sum(p[1] for p in pages)
+        applicable = sum(p[2] for p in pages)
+        share = round(present / applicable, 4) if applicable else None
+        yield self.observe(state.city_code, Finding(
+            "page_meta_tags_share", share, OK if share is not None else ABSENT,
+            f"{present}/{applicable} required tags on {len(pages)} pages", "portal.page_meta_tags", RULE_VERSION),
+            home, [p[3].id for p in pages if p[3]])
+        # Broken links over the sample (blocked and robots-excluded links do not count).
+        checked = [r for r in state.link_results if r[1] != "excluded"]
+        broken = [r for r in checked if r[1] == "broken"]
+        if checked:
+            ratio = round(len(broken) / len(checked), 4)
+            detail = f"{len(broken)}/{len(checked)} broken" + (
+                ": " + ", ".join(r[0] for r in broken[:5]) if broken else "")
+            yield self.observe(state.city_code, Finding("broken_link_ratio", ratio, OK, detail,
+                                                        "portal.broken_links", RULE_VERSION),
+                               home, [r[2].id for r in state.link_results if r[2]])
+        else:
+            yield self.observe(state.city_code, Finding("broken_link_ratio", None, ABSENT,
+                                                        "no same-site links to check", "portal.broken_links",
+                                                        RULE_VERSION), home)

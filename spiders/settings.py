@@ -1,0 +1,75 @@
+"""Scrapy settings for sgi (used by `scrapy crawl` via scrapy.cfg and by `sgi crawl`).
+
+Polite by default on the real web: robots.txt obeyed, an honest User-Agent with a contact URL,
+at most 2 concurrent requests per host, AutoThrottle, retries with backoff. `sgi crawl --sample-web`
+relaxes only the delays (the sample web is ours, on loopback).
+"""
+
+import os
+
+from sgi import __version__
+
+BOT_NAME = "sgi"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+SGI_CONTACT_URL = os.environ.get("SGI_CONTACT_URL", "https://github.com/sgi-crawler/sgi#crawler")
+USER_AGENT = f"sgi/{__version__} (smart-governance indicator research crawler; +{SGI_CONTACT_URL})"
+
+ROBOTSTXT_OBEY = True
+ROBOTSTXT_PARSER = "scrapy.robotstxt.ProtegoRobotParser"
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024      # endless / huge pages are cut off, not read forever
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 10                  # redirect loops end as an error, not a hang
+COOKIES_ENABLED = True                   # JS-cookie challenges need the cookie kept
+TELNETCONSOLE_ENABLED = False
+HTTPCACHE_ENABLED = False                # evidence must be fresh; see the incremental-crawl design
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = os.environ.get("SGI_LOG_LEVEL", "INFO")
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+DOWNLOAD_HANDLERS = {
+    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+}
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_MAX_CONTEXTS = 2
+# Playwright is used only for requests marked meta["playwright"]; images, media and fonts are never loaded.
+PLAYWRIGHT_ABORT_REQUEST = "spiders.browser.should_abort_request"
+
+DOWNLOADER_MIDDLEWARES = {
+    "spiders.middlewares.LoopbackGuardMiddleware": 50,
+    # After HttpCompressionMiddleware (590) in process_response order, so bodies are decoded;
+    # before RetryMiddleware (550), so every attempt, failed ones included, is archived.
+    "spiders.middlewares.EvidenceMiddleware": 580,
+}
+ITEM_PIPELINES = {
+    "spiders.pipelines.ObservationPipeline": 300,
+}
+EXTENSIONS = {
+    "spiders.extensions.CrawlRunRecorder": 100,
+}
+
+# sgi's own settings (overridden by `sgi crawl` / environment)
+SGI_DATABASE_URL = None          # None: SGI_DATABASE_URL env or ./sgi.db
+SGI_RUN_KEY = None               # None: a fresh key per crawl
+SGI_AS_OF = None                 # crawl date for date-relative indicators; None: today
+SGI_SAMPLE_WEB = False           # True: only *.test / loopback hosts may be requested
+SGI_HOST_MAP = {}                # host -> loopback IP, for the sample web
+SGI_SOURCES_FILE = None          # None: the shipped sgi/data/sources.yaml
+SGI_CHROMIUM = os.environ.get("SGI_CHROMIUM")

@@ -1,0 +1,159 @@
+"""Database access: engine by URL (SQLite in WAL mode by default, PostgreSQL by URL), migrations, upserts."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from sqlalchemy import event, inspect
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlmodel import SQLModel, create_engine
+
+from sgi.errors import SgiError
+
+DEFAULT_URL = "sqlite:///sgi.db"
+_engines: dict[str, Engine] = {}
+
+
+def database_url(explicit: str | None = None) -> str:
+    """--db beats SGI_DATABASE_URL beats the default SQLite file ./sgi.db. A bare path means SQLite."""
+    url = explicit or os.environ.get("SGI_DATABASE_URL") or DEFAULT_URL
+    if "://" not in url:
+        url = f"sqlite:///{url}"
+    return url
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def sqlite_path(url: str) -> Path | None:
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database)
+
+
+def archive_dir(url: str) -> Path:
+    """Where WARC files go: SGI_ARCHIVE_DIR, else a 'warc' folder beside the SQLite file, else ./warc."""
+    if os.environ.get("SGI_ARCHIVE_DIR"):
+        return Path(os.environ["SGI_ARCHIVE_DIR"])
+    path = sqlite_path(url)
+    return (path.parent if path else Path(".")) / "warc"
+
+
+def _sqlite_pragmas(dbapi_conn, _record):
+    cur = dbapi_conn.cursor()
+    # WAL lets readers (exports, Datasette) work during a crawl; NORMAL is durable at checkpoints.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def get_engine(url: str | None = None) -> Engine:
+    url = database_url(url)
+    if url not in _engines:
+        try:
+            if is_sqlite(url):
+                path = sqlite_path(url)
+                if path:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                engine = create_engine(url, connect_args={"timeout": 30})
+                event.listen(engine, "connect", _sqlite_pragmas)
+            else:
+                engine = create_engine(url, pool_pre_ping=True)
+        except Exception as exc:  # bad URL, missing driver
+            raise SgiError(f"cannot open database {url}: {exc}",
+                           "check --db / SGI_DATABASE_URL (e.g. sqlite:///sgi.db or postgresql+psycopg://user@host/db)")
+        _engines[url] = engine
+    return _engines[url]
+
+
+def dispose_all() -> None:
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+
+
+def _alembic_config(url: str):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["engine"] = get_engine(url)
+    return cfg
+
+
+def upgrade(url: str | None = None, revision: str = "head") -> None:
+    """Create or migrate the schema to the latest revision (`sgi db upgrade`)."""
+    from alembic import command
+
+    url = database_url(url)
+    command.upgrade(_alembic_config(url), revision)
+
+
+def current_revision(url: str | None = None) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with get_engine(url).connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def ensure_schema(url: str | None = None) -> Engine:
+    """Open the database, creating/migrating it on first use."""
+    url = database_url(url)
+    engine = get_engine(url)
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config(url)).get_current_head()
+    if current_revision(url) != head:
+        upgrade(url)
+    return engine
+
+
+@contextmanager
+def connect(url: str | None = None):
+    """A transaction on the (migrated) database."""
+    engine = ensure_schema(url)
+    with engine.begin() as conn:
+        yield conn
+
+
+def upsert(conn: Connection, model: type[SQLModel], rows: Sequence[dict], keys: Iterable[str],
+           update: Iterable[str] | None = None) -> None:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE, on SQLite and PostgreSQL alike.
+
+    ``update`` names the columns a conflicting row overwrites (default: every non-key column given).
+    """
+    if not rows:
+        return
+    table = model.__table__
+    keys = list(keys)
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:  # pragma: no cover
+        raise SgiError(f"unsupported database dialect {dialect}")
+    cols = list(rows[0].keys())
+    update = [c for c in (update if update is not None else cols) if c not in keys]
+    # Batches keep statements under SQLite's variable limit.
+    batch = max(1, 30000 // max(1, len(cols)))
+    for start in range(0, len(rows), batch):
+        stmt = insert(table).values(list(rows[start:start + batch]))
+        if update:
+            stmt = stmt.on_conflict_do_update(index_elements=keys,
+                                              set_={c: getattr(stmt.excluded, c) for c in update})
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+        conn.execute(stmt)
+
+
+def table_names(url: str | None = None) -> list[str]:
+    return inspect(get_engine(url)).get_table_names()

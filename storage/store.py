@@ -1,0 +1,209 @@
+"""Writing a crawl's evidence and observations: the one place crawl results enter the database.
+
+A :class:`CrawlStore` belongs to one crawl run. It archives responses to WARC, records a snapshot row
+per fetch (or failed fetch), and upserts observations by their natural key, batching writes in
+transactions so a crawl does not pay a commit per page.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+from sqlalchemy import select, update
+
+from collectors.base import ABSENT, OK, STATUSES
+from sgi import indicators as indicator_registry
+from storage import db
+from storage.models import City, CrawlRun, Observation, Snapshot
+from storage.warc import WarcArchive, sha256_hex
+
+FLUSH_EVERY = 200
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def who() -> str:
+    try:
+        user = getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+@dataclass(frozen=True)
+class SnapshotRef:
+    """What a parser needs to cite a response as evidence."""
+
+    id: str
+    url: str
+    fetched_at: datetime
+    digest: str | None
+    fetch_status: str
+    http_status: int | None
+
+
+def start_run(url: str | None, run_key: str, *, command: str = "", spiders: Iterable[str] = (),
+              cities: Iterable[str] = (), as_of: str = "", sample_web: bool = False,
+              settings: dict | None = None) -> int:
+    """Create the crawl_run row for run_key, or reopen it (a rerun with the same key resumes/upserts)."""
+    engine = db.ensure_schema(url)
+    with engine.begin() as conn:
+        row = conn.execute(select(CrawlRun.id).where(CrawlRun.run_key == run_key)).first()
+        values = dict(started_at=utcnow(), finished_at=None, who=who(), command=command,
+                      spiders=sorted(set(spiders)), cities=sorted(set(cities)), as_of=as_of,
+                      sample_web=sample_web, state="running", settings=settings or {})
+        if row:
+            conn.execute(update(CrawlRun).where(CrawlRun.id == row[0]).values(**values))
+            return row[0]
+        result = conn.execute(CrawlRun.__table__.insert().values(run_key=run_key, **values))
+        return result.inserted_primary_key[0]
+
+
+def finish_run(url: str | None, run_id: int, *, state: str, requests: int, responses_by_status: dict,
+               items: int, errors: int) -> None:
+    with db.get_engine(url).begin() as conn:
+        conn.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(
+            finished_at=utcnow(), state=state, requests=requests, responses_by_status=responses_by_status,
+            items=items, errors=errors))
+
+
+def sync_cities(url: str | None, cities: Iterable[Any]) -> int:
+    """Upsert registry cities (objects with the City fields) into the city table."""
+    rows = []
+    for c in cities:
+        rows.append(dict(code=c.code, name=c.name, short_name=c.short_name, province=c.province,
+                         province_code=c.province_code, region=c.region, level=c.level,
+                         admin_type=c.admin_type, population=getattr(c, "population", None),
+                         population_year=getattr(c, "population_year", None)))
+    engine = db.ensure_schema(url)
+    with engine.begin() as conn:
+        # Population comes from imports; a registry sync must not erase it.
+        db.upsert(conn, City, rows, ["code"],
+                  update=[k for k in rows[0] if k not in ("population", "population_year")] if rows else [])
+    return len(rows)
+
+
+def to_value_columns(value: Any) -> tuple[float | None, str | None]:
+    """Split a rule's value into the numeric and text columns (booleans are 1/0)."""
+    if value is None:
+        return None, None
+    if isinstance(value, bool):
+        return (1.0 if value else 0.0), None
+    if isinstance(value, (int, float)):
+        return float(value), None
+    return None, str(value)
+
+
+class CrawlStore:
+    def __init__(self, url: str | None, run_id: int, archive_dir: str | Path | None = None,
+                 warc_prefix: str = "sgi"):
+        self.url = db.database_url(url)
+        self.engine = db.ensure_schema(self.url)
+        self.run_id = run_id
+        self.archive_dir = Path(archive_dir) if archive_dir else db.archive_dir(self.url)
+        self.archive = WarcArchive(self.archive_dir, prefix=f"{warc_prefix}-run{run_id}")
+        self._lock = threading.RLock()
+        self._snapshots: list[dict] = []
+        self._observations: dict[tuple, dict] = {}
+        self._attempts: dict[tuple, int] = {}
+        self.counts = {"snapshots": 0, "observations": 0, "rejected": 0}
+
+    # --- snapshots -----------------------------------------------------------------------------------
+    def record_response(self, *, city_code: str | None, spider: str, requested_url: str, final_url: str,
+                        http_status: int, reason: str, headers: list[tuple[str, str]], body: bytes,
+                        fetched_at: datetime, elapsed_ms: float | None, fetch_status: str,
+                        content_type: str | None, encoding: str | None, rendered: bool) -> SnapshotRef:
+        digest = sha256_hex(body) if body is not None else None
+        location = None
+        if fetch_status != "not_modified":
+            location = self.archive.write_response(final_url, http_status, reason, headers, body or b"",
+                                                   fetched_at, rendered=rendered)
+        lower = {k.lower(): v for k, v in headers}
+        snap_id = self._snapshot_id(spider, requested_url, final_url)
+        row = dict(id=snap_id, run_id=self.run_id, city_code=city_code, spider=spider,
+                   requested_url=requested_url, final_url=final_url, http_status=http_status,
+                   fetch_status=fetch_status, fetched_at=fetched_at, elapsed_ms=elapsed_ms, digest=digest,
+                   content_type=content_type, encoding=encoding, size=len(body) if body is not None else None,
+                   rendered=rendered, warc_file=location.file if location else None,
+                   warc_offset=location.offset if location else None,
+                   warc_length=location.length if location else None, error=None,
+                   etag=lower.get("etag"), last_modified=lower.get("last-modified"))
+        self._add_snapshot(row)
+        return SnapshotRef(snap_id, final_url, fetched_at, digest, fetch_status, http_status)
+
+    def record_failure(self, *, city_code: str | None, spider: str, url: str, fetched_at: datetime,
+                       fetch_status: str, error: str, elapsed_ms: float | None = None) -> SnapshotRef:
+        snap_id = self._snapshot_id(spider, url, url + "#failed")
+        row = dict(id=snap_id, run_id=self.run_id, city_code=city_code, spider=spider, requested_url=url,
+                   final_url=url, http_status=None, fetch_status=fetch_status, fetched_at=fetched_at,
+                   elapsed_ms=elapsed_ms, digest=None, content_type=None, encoding=None, size=None,
+                   rendered=False, warc_file=None, warc_offset=None, warc_length=None, error=error[:2000],
+                   etag=None, last_modified=None)
+        self._add_snapshot(row)
+        return SnapshotRef(snap_id, url, fetched_at, None, fetch_status, None)
+
+    def _snapshot_id(self, spider: str, requested_url: str, final_url: str) -> str:
+        """Natural key: the n-th fetch of a URL by a spider in this run. Rerunning the same run key
+        therefore replaces its snapshots instead of adding rows (the WARC keeps every record)."""
+        key = (spider, requested_url, final_url)
+        with self._lock:
+            self._attempts[key] = attempt = self._attempts.get(key, 0) + 1
+        return hashlib.sha1(f"{self.run_id}|{spider}|{requested_url}|{final_url}|{attempt}".encode()).hexdigest()
+
+    def _add_snapshot(self, row: dict) -> None:
+        with self._lock:
+            self._snapshots.append(row)
+            self.counts["snapshots"] += 1
+            if len(self._snapshots) + len(self._observations) >= FLUSH_EVERY:
+                self.flush()
+
+    # --- observations --------------------------------------------------------------------------------
+    def record_observation(self, *, city_code: str, indicator: str, period: str, status: str, value: Any = None,
+                           rule: str = "", rule_version: str = "", snapshot_id: str | None = None,
+                           evidence_url: str | None = None, evidence_detail: str | None = None,
+                           evidence_snapshots: Iterable[str] = ()) -> None:
+        """Queue one observation; raises ValueError when it breaks the evidence or status rules."""
+        indicator_registry.get(indicator)  # unknown codes are an error, not a new column
+        if status not in STATUSES:
+            raise ValueError(f"{indicator}: unknown status {status!r}")
+        if status in (OK, ABSENT) and not snapshot_id:
+            raise ValueError(f"{indicator} for {city_code}: a value with status {status} needs evidence")
+        if status == OK and value is None:
+            raise ValueError(f"{indicator} for {city_code}: status ok needs a value")
+        if status not in (OK, ABSENT) and value not in (None,):
+            raise ValueError(f"{indicator} for {city_code}: status {status} must not carry a value")
+        num, text = to_value_columns(value)
+        snaps = list(dict.fromkeys([s for s in [snapshot_id, *evidence_snapshots] if s]))
+        row = dict(run_id=self.run_id, city_code=city_code, indicator=indicator, period=period,
+                   value_num=num, value_text=text, status=status, rule=rule, rule_version=rule_version,
+                   snapshot_id=snapshot_id, evidence_url=evidence_url, evidence_snapshots=snaps,
+                   evidence_detail=(evidence_detail or None) and evidence_detail[:2000], observed_at=utcnow())
+        with self._lock:
+            self._observations[(city_code, indicator, period)] = row
+            self.counts["observations"] += 1
+            if len(self._snapshots) + len(self._observations) >= FLUSH_EVERY:
+                self.flush()
+
+    # --- writing -------------------------------------------------------------------------------------
+    def flush(self) -> None:
+        with self._lock:
+            snaps, self._snapshots = self._snapshots, []
+            obs, self._observations = list(self._observations.values()), {}
+            if not snaps and not obs:
+                return
+            with self.engine.begin() as conn:
+                db.upsert(conn, Snapshot, snaps, ["id"])
+                db.upsert(conn, Observation, obs, ["city_code", "indicator", "period", "run_id"])
+
+    def close(self) -> None:
+        self.flush()
+        self.archive.close()
