@@ -45,7 +45,7 @@ def bare(settings_file: str, urls_file: str, out_file: str) -> None:
         "LOG_LEVEL": "WARNING", "ROBOTSTXT_OBEY": False, "TELNETCONSOLE_ENABLED": False,
         "CONCURRENT_REQUESTS_PER_DOMAIN": settings.get("CONCURRENT_REQUESTS_PER_DOMAIN", 4),
         "CONCURRENT_REQUESTS": 32, "DOWNLOAD_DELAY": 0, "RETRY_ENABLED": False,
-        "DNS_RESOLVER": "spiders.resolver.SampleWebResolver", "SGI_SAMPLE_WEB": True,
+        "TWISTED_DNS_RESOLVER": "spiders.resolver.SampleWebResolver", "SGI_SAMPLE_WEB": True,
         "SGI_HOST_MAP": settings["SGI_HOST_MAP"],
     })
     started = time.monotonic()

@@ -122,6 +122,39 @@ def demo(out_dir: Path = typer.Option(Path("demo-output"), "--out", help="output
     run_demo(out_dir, console=out)
 
 
+@sources_app.command("check")
+def sources_check(city: List[str] = typer.Option(None, "--city", "-c", help="city code or name (repeatable)"),
+                  sources: Optional[Path] = typer.Option(None, "--sources", help="source file (YAML/CSV)"),
+                  sample_web: bool = typer.Option(False, "--sample-web", help="check the sample web's sources"),
+                  as_json: bool = typer.Option(False, "--json"),
+                  db: Optional[str] = DbOption):
+    """Fetch each source's start URL once: responds, redirects, blocked or error (evidence archived)."""
+    from sgi.cities import resolve_many
+    from sgi.crawl import check_sources
+    from storage.db import database_url
+
+    url = database_url(db)
+    codes = [c.code for c in resolve_many(city)] if city else None
+    if sample_web:
+        from sgi.sampleweb.runner import serve_sample_web
+
+        with tempfile.TemporaryDirectory(prefix="sgi-sample-") as tmp, serve_sample_web(tmp) as running:
+            results = check_sources(db_url=url, cities=codes, extra_settings=running.crawl_settings())
+    else:
+        results = check_sources(db_url=url, cities=codes,
+                                extra_settings={"SGI_SOURCES_FILE": str(sources)} if sources else {})
+    if as_json:
+        print(json.dumps(results, ensure_ascii=False, indent=1))
+        return
+    table = Table(title=f"{len(results)} sources")
+    for col in ("city", "kind", "verdict", "status", "start_url", "final_url"):
+        table.add_column(col, overflow="fold")
+    for r in results:
+        table.add_row(r["city_code"], r["kind"], r["verdict"], str(r["http_status"] or ""), r["start_url"],
+                      r["final_url"] or r.get("error", ""))
+    out.print(table)
+
+
 # --- exports ----------------------------------------------------------------------------------------
 @export_app.command("indicators")
 def export_indicators_cmd(output: Path = typer.Option(..., "-o", "--output", help="output file"),
@@ -202,8 +235,10 @@ def extract_portal_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=Fa
 
 def main() -> None:
     """Entry point: errors are one clear line plus a hint, never a bare traceback."""
+    import os
+
     try:
-        app(standalone_mode=False)
+        app()   # standalone: usage errors print click's own message and exit 2
     except SgiError as exc:
         err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
         if exc.hint:
@@ -212,20 +247,11 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
+    except Exception as exc:  # anything unexpected: one line, the traceback on request
+        if os.environ.get("SGI_DEBUG"):
+            raise
         err.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", highlight=False)
         err.print("[yellow]hint:[/] rerun with SGI_DEBUG=1 for the traceback, and report it if it persists")
-        if __import__("os").environ.get("SGI_DEBUG"):
-            raise
         sys.exit(1)
 
 

@@ -28,10 +28,33 @@ def scrapy_settings(overrides: dict | None = None):
     return settings
 
 
-def available_spiders() -> list[str]:
+def available_spiders(include_tools: bool = False) -> list[str]:
+    """Spiders that collect indicators (tools such as sources_check only with include_tools)."""
     from scrapy.spiderloader import SpiderLoader
 
-    return sorted(SpiderLoader.from_settings(scrapy_settings()).list())
+    loader = SpiderLoader.from_settings(scrapy_settings())
+    return sorted(n for n in loader.list()
+                  if include_tools or getattr(loader.load(n), "collects_indicators", True))
+
+
+def check_sources(*, db_url: str, cities: list[str] | None, extra_settings: dict | None = None) -> list[dict]:
+    """Fetch every source's start URL once and say whether it responds, redirects, blocks or fails."""
+    from scrapy.crawler import CrawlerProcess
+
+    overrides = dict(extra_settings or {})
+    run_id = start_run(db_url, f"sources-check-{date.today().isoformat()}-{os.getpid()}",
+                       command="sgi sources check", spiders=["sources_check"],
+                       sample_web=bool(overrides.get("SGI_SAMPLE_WEB")))
+    overrides.update({"SGI_DATABASE_URL": db_url, "SGI_RUN_ID": run_id, "LOG_LEVEL": "ERROR",
+                      "ITEM_PIPELINES": {}})
+    process = CrawlerProcess(scrapy_settings(overrides))
+    crawler = process.create_crawler("sources_check")
+    crawler.sgi_results = []
+    process.crawl(crawler, **({"city": ",".join(cities)} if cities else {}))
+    process.start()
+    counts = getattr(crawler, "sgi_counts", None) or {}
+    finish_run(db_url, run_id, state="finished", **_merge_counts([counts]))
+    return sorted(crawler.sgi_results, key=lambda r: (r["city_code"], r["kind"]))
 
 
 def run_crawl(*, db_url: str, spiders: list[str] | None, cities: list[str] | None, run_key: str,

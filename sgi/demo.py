@@ -11,7 +11,8 @@ from rich.table import Table
 
 from storage.db import dispose_all
 
-DEMO_RUN_KEY = "demo"   # fixed: running the demo again upserts the same rows
+DEMO_RUN_KEY = "demo"           # fixed: running the demo again upserts the same rows
+DEMO_PORTS = (18630, 18631)     # fixed when free, so evidence URLs are the same from run to run
 
 
 def run_demo(out_dir: Path, console: Console | None = None) -> dict:
@@ -27,7 +28,7 @@ def run_demo(out_dir: Path, console: Console | None = None) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     db_url = f"sqlite:///{(out_dir / 'sgi.db').resolve()}"
     os.environ["SGI_ARCHIVE_DIR"] = str((out_dir / "warc").resolve())
-    with serve_sample_web(out_dir / "sampleweb") as running:
+    with serve_sample_web(out_dir / "sampleweb", ports=DEMO_PORTS) as running:
         console.print(f"sample web: {len(running.web.sites)} sites of {len(running.web.cities)} cities on "
                       f"127.0.0.1:{running.server.http_port} (https {running.server.https_port}); "
                       f"crawl date {running.web.reference_date}")

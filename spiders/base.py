@@ -9,7 +9,7 @@ from typing import Iterable
 import scrapy
 
 from collectors.base import ABSENT, BLOCKED, ERROR, OK, Finding
-from collectors.fetch import looks_like_challenge, visible_text_length
+from collectors.fetch import is_empty_shell, looks_like_challenge
 from collectors.page import Page
 from spiders import browser
 from spiders.items import ObservationItem
@@ -26,7 +26,7 @@ def page_from_response(response) -> Page:
         # scrapy-playwright reports the status of the first navigation; after a passed JS challenge
         # the document is the real page, so judge it by its content.
         probe = Page(url=response.url, body=response.body, headers=headers, status=200, rendered=True)
-        if not looks_like_challenge(probe) and visible_text_length(probe) > 200:
+        if not looks_like_challenge(probe) and not is_empty_shell(probe):
             return probe
     return page
 
@@ -51,7 +51,6 @@ class SgiSpider(scrapy.Spider):
             settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", browser.launch_options(sample, settings.get("SGI_CHROMIUM")),
                          priority="spider")
         if sample:
-            settings.set("DNS_RESOLVER", "spiders.resolver.SampleWebResolver", priority="spider")
             settings.set("PLAYWRIGHT_CONTEXTS", {"sgi": {"ignore_https_errors": True}}, priority="spider")
 
     @classmethod

@@ -60,17 +60,27 @@ def should_abort_request(request) -> bool:
     return False
 
 
-def render_meta(wait_for_content: bool = True) -> dict:
+CONTENT_READY_JS = ("() => document.body && document.body.innerText.replace(/\\s+/g, '').length > 200"
+                    " && document.querySelectorAll('a[href]').length > 3")
+
+
+async def wait_for_content(page, timeout_ms: int = 10000) -> bool:
+    """Wait until the document has real text and links; never fails the request (a page that stays a
+    shell or a challenge is judged by the spider from its content)."""
+    try:
+        await page.wait_for_function(CONTENT_READY_JS, timeout=timeout_ms)
+        return True
+    except Exception:
+        return False
+
+
+def render_meta(wait: bool = True) -> dict:
     """Request meta that makes scrapy-playwright render a page in Chromium.
 
     The page is read once the document has real text (challenge pages reload themselves after
     setting a cookie; single-page apps fill their shell by XHR), or after the timeout.
     """
     methods = [PageMethod("wait_for_load_state", "load")]
-    if wait_for_content:
-        methods.append(PageMethod(
-            "wait_for_function",
-            "() => document.body && document.body.innerText.replace(/\\s+/g, '').length > 200"
-            " && document.querySelectorAll('a[href]').length > 3",
-            timeout=15000))
+    if wait:
+        methods.append(PageMethod(wait_for_content))
     return {"playwright": True, "playwright_page_methods": methods, "playwright_context": "sgi"}

@@ -21,12 +21,17 @@ from collectors import portal as rules
 from collectors.base import ABSENT, BLOCKED, ERROR, OK, Finding
 from collectors.fetch import BLOCKED as FETCH_BLOCKED
 from collectors.fetch import NOT_FOUND, classify_fetch, is_empty_shell
+from collectors import inspection
 from collectors.inspection import MAX_BROKEN_LINK_SAMPLE, MAX_COLUMNS_SAMPLED
 from sgi import indicators as indicator_registry
 from spiders import browser
 from spiders.base import SgiSpider, page_from_response
 
 RULE_VERSION = "1"
+
+
+def _counts(have_required: tuple[list, list]) -> tuple[int, int]:
+    return len(have_required[0]), len(have_required[1])
 
 
 def portal_indicator_codes() -> tuple[str, ...]:
@@ -93,14 +98,20 @@ class PortalSpider(SgiSpider):
         if not rendered and (fetch == FETCH_BLOCKED or (fetch == OK and is_empty_shell(page))):
             # One retry through a real browser: JS cookie challenges and single-page shells.
             state.pending -= 1
-            yield self._request(state, response.url, self.parse_home, role="home", render=True)
+            yield self._request(state, response.url, self.parse_home, role="home", render=True,
+                                sgi_plain_fetch=fetch, sgi_plain_snapshot=ref)
             return
         state.home_ref = ref
+        # IPv6 is a DNS and TCP reading: it does not depend on the web server letting us in.
+        # DNS and the connect run in a worker thread, so the crawl does not wait on them.
+        state.ipv6 = await maybe_deferred_to_future(deferToThread(self._check_ipv6, page.url))
         if fetch != OK:
             status = BLOCKED if fetch == FETCH_BLOCKED else ERROR
             state.done = True
-            for item in self.unreadable(state.city_code, status, ref, f"home page {fetch} (HTTP {page.status})"):
+            for item in self.unreadable(state.city_code, status, ref, f"home page {fetch} (HTTP {page.status})",
+                                        codes=[c for c in self.indicators if c != "portal_ipv6"]):
                 yield item
+            yield self.observe(state.city_code, state.ipv6, ref)
             return
         state.home_page = page
         state.page_refs[page.url] = ref
@@ -109,8 +120,6 @@ class PortalSpider(SgiSpider):
         # Everything below fans out; findings are merged once all answers are in.
         for request in self._fan_out(state, page):
             yield request
-        # DNS and a TCP connect in a worker thread, so the crawl does not wait on them.
-        state.ipv6 = await maybe_deferred_to_future(deferToThread(self._check_ipv6, page.url))
         state.pending -= 1   # the home request itself is answered
         for item in self._maybe_finish(state):
             yield item
@@ -124,6 +133,10 @@ class PortalSpider(SgiSpider):
                 yield self._request(state, url, self.parse_column, role="column", column_kind=kind)
         for url in self._link_sample(page):
             yield self._request(state, url, self.parse_link, role="link")
+        site_map = state.findings[0].get("site_map")
+        if site_map is None or site_map.status != OK:
+            # Some portals have no 网站地图 link but publish /sitemap.xml.
+            yield self._request(state, page.absolute("/sitemap.xml"), self.parse_sitemap, role="sitemap")
 
     def _transport_findings(self, page, response, ref) -> dict[str, Finding]:
         out = {}
@@ -169,6 +182,16 @@ class PortalSpider(SgiSpider):
                                    and c in rules.SUBPAGE_FEATURES})
         yield from self._maybe_finish(state)
 
+    def parse_sitemap(self, response):
+        state = response.meta["sgi_state"]
+        page = page_from_response(response)
+        state.pending -= 1
+        if classify_fetch(page) == OK and inspection.is_sitemap_xml(page):
+            state.page_refs[page.url] = response.meta.get("sgi_snapshot")
+            state.findings.append({"site_map": Finding("site_map", True, OK, f"{page.url} answers 200 with a sitemap",
+                                                       "portal.site_map", RULE_VERSION, url=page.url)})
+        yield from self._maybe_finish(state)
+
     def parse_column(self, response):
         state = response.meta["sgi_state"]
         page = page_from_response(response)
@@ -177,7 +200,7 @@ class PortalSpider(SgiSpider):
         if classify_fetch(page) == OK:
             newest, count = rules.column_status(page, response.meta["column_kind"], self.crawl_date)
             state.columns.append((response.meta["column_kind"], page.url, newest, count, ref))
-            state.meta_pages.append(("column", *rules.meta_tags_present(page, "column"), ref))
+            state.meta_pages.append(("column", *_counts(rules.meta_tag_counts(page, "column")), ref))
             article = rules.first_article_link(page)
             if article and self._allowed(state, article):
                 yield self._request(state, article, self.parse_article, role="article")
@@ -188,7 +211,7 @@ class PortalSpider(SgiSpider):
         page = page_from_response(response)
         state.pending -= 1
         if classify_fetch(page) == OK:
-            state.meta_pages.append(("article", *rules.meta_tags_present(page, "article"),
+            state.meta_pages.append(("article", *_counts(rules.meta_tag_counts(page, "article")),
                                      response.meta.get("sgi_snapshot")))
         yield from self._maybe_finish(state)
 
@@ -213,6 +236,10 @@ class PortalSpider(SgiSpider):
             state.done = True
             status = BLOCKED if robots else ERROR
             reason = "robots.txt disallows the home page" if robots else f"fetch failed: {failure.value!r}"[:300]
+            if request.meta.get("sgi_plain_fetch") == FETCH_BLOCKED:
+                # The browser retry of a blocked page failed too: the site still blocks us.
+                status, ref = BLOCKED, request.meta.get("sgi_plain_snapshot") or ref
+                reason = f"blocked to a plain client; browser retry failed: {failure.value!r}"[:300]
             yield from self.unreadable(state.city_code, status, ref, reason)
             return
         if role == "link":
@@ -246,12 +273,12 @@ class PortalSpider(SgiSpider):
     def _inspection_items(self, state: CityCrawl):
         home = state.home_ref
         # Columns: stale (news > 14 days, notices / policies > 183 days) and empty.
-        findings = rules.column_findings(state.columns, self.crawl_date)
+        findings = inspection.column_findings(state.columns, self.crawl_date)
         col_refs = [c[4].id for c in state.columns if c[4]]
         for f in findings:
             yield self.observe(state.city_code, f, home, col_refs)
         # Page meta tags over home + sampled columns + one article per column.
-        pages = [("home", *rules.meta_tags_present(state.home_page, "home"), home)] + state.meta_pages
+        pages = [("home", *_counts(rules.meta_tag_counts(state.home_page, "home")), home)] + state.meta_pages
         present = sum(p[1] for p in pages)
         applicable = sum(p[2] for p in pages)
         share = round(present / applicable, 4) if applicable else None

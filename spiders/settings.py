@@ -40,6 +40,8 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("SGI_LOG_LEVEL", "INFO")
 
+# *.test names (the sample web) resolve to loopback; with SGI_SAMPLE_WEB nothing else resolves.
+TWISTED_DNS_RESOLVER = "spiders.resolver.SampleWebResolver"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 DOWNLOAD_HANDLERS = {
     "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",

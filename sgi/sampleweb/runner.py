@@ -51,11 +51,13 @@ def ipv6_hosts(web: SampleWeb) -> set[str]:
 
 @contextmanager
 def serve_sample_web(workdir: str | Path, seed: int = DEFAULT_SEED, reference_date=REFERENCE_DATE,
-                     web: SampleWeb | None = None):
+                     web: SampleWeb | None = None, ports: tuple[int, int] | None = None):
+    """Start the sample web; ``ports`` asks for fixed (http, https) ports so URLs, and with them the
+    evidence keys, are the same from run to run (falls back to free ports when taken)."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     web = web or build_sample_web(seed, reference_date)
-    with SampleWebServer(web) as server:
+    with SampleWebServer(web, ports=ports) as server:
         v6 = {h: "::1" for h in ipv6_hosts(web)} if server.ipv6 else {}
         with SampleDNSServer(server.host_map(), v6) as dns_server:
             sources_file = workdir / "sample-sources.yaml"

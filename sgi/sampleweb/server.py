@@ -90,12 +90,14 @@ class _ThreadingHTTPServer6(ThreadingHTTPServer):
 class SampleWebServer:
     """Serve a :class:`SampleWeb` on 127.0.0.1. Use as a context manager or call start()/stop()."""
 
-    def __init__(self, web: SampleWeb, host: str = LOOPBACK, tls: bool = True):
+    def __init__(self, web: SampleWeb, host: str = LOOPBACK, tls: bool = True,
+                 ports: tuple[int, int] | None = None):
         if not host.startswith("127.") and host not in ("localhost", "::1"):
             raise ValueError("the sample web only listens on loopback")
         self.web = web
         self.bind_host = host
         self.tls = tls
+        self.wanted_ports = ports   # (http, https): stable URLs across runs when free, else ephemeral
         self.log: list[LoggedRequest] = []
         self._log_lock = threading.Lock()
         self._faults: dict[tuple[str, str | None], Fault] = {}
@@ -113,10 +115,11 @@ class SampleWebServer:
         if self.tls:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(*_self_signed_cert())
-        plain = self._listen(ThreadingHTTPServer, (self.bind_host, 0), handler, "http", None)
+        want_http, want_https = self.wanted_ports or (0, 0)
+        plain = self._listen_preferring(want_http, handler, "http", None)
         self.http_port = plain.server_address[1]
         if ctx:
-            secure = self._listen(ThreadingHTTPServer, (self.bind_host, 0), handler, "https", ctx)
+            secure = self._listen_preferring(want_https, handler, "https", ctx)
             self.https_port = secure.server_address[1]
         # The same ports on [::1], so IPv6-capable sample hosts really answer over IPv6.
         self.ipv6 = True
@@ -131,6 +134,14 @@ class SampleWebServer:
             t.start()
             self._threads.append(t)
         return self
+
+    def _listen_preferring(self, port: int, handler, scheme, ctx):
+        if port:
+            try:
+                return self._listen(ThreadingHTTPServer, (self.bind_host, port), handler, scheme, ctx)
+            except OSError:
+                pass   # taken: any free port will do
+        return self._listen(ThreadingHTTPServer, (self.bind_host, 0), handler, scheme, ctx)
 
     def _listen(self, cls, address, handler, scheme, ctx):
         srv = cls(address, handler)
