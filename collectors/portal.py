@@ -336,6 +336,8 @@ def _rule_version(code: str, lexicon: PortalLexicon) -> str:
 
 
 def _finding(code: str, value, status: str, evidence: str | None, lexicon: PortalLexicon, url: str) -> Finding:
+    if value is False and status == OK:
+        status = ABSENT   # every boolean the rules look for and do not find is 'absent' (value 0)
     return Finding(code=code, value=value, status=status, evidence=evidence, rule=f"portal.{code}",
                    rule_version=_rule_version(code, lexicon), url=url)
 

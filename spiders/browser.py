@@ -74,7 +74,7 @@ async def wait_for_content(page, timeout_ms: int = 10000) -> bool:
         return False
 
 
-def render_meta(wait: bool = True) -> dict:
+def render_meta(wait: bool = True, include_page: bool = False) -> dict:
     """Request meta that makes scrapy-playwright render a page in Chromium.
 
     The page is read once the document has real text (challenge pages reload themselves after
@@ -83,4 +83,27 @@ def render_meta(wait: bool = True) -> dict:
     methods = [PageMethod("wait_for_load_state", "load")]
     if wait:
         methods.append(PageMethod(wait_for_content))
-    return {"playwright": True, "playwright_page_methods": methods, "playwright_context": "sgi"}
+    meta = {"playwright": True, "playwright_page_methods": methods, "playwright_context": "sgi"}
+    if include_page:
+        meta["playwright_include_page"] = True   # the callback must close it (see take_cookies)
+    return meta
+
+
+async def take_cookies(meta: dict) -> dict[str, str]:
+    """Cookies the browser holds after a rendered page (e.g. a passed JS challenge), and close the page.
+
+    Plain requests to the same site then carry them, as a person's browser would, instead of
+    rendering every page.
+    """
+    page = meta.pop("playwright_page", None)
+    if page is None:
+        return {}
+    try:
+        return {c["name"]: c["value"] for c in await page.context.cookies()}
+    except Exception:
+        return {}
+    finally:
+        try:
+            await page.close()
+        except Exception:
+            pass

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from urllib.parse import urldefrag, urlsplit
 
 import scrapy
-from protego import Protego
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
@@ -53,7 +52,7 @@ class CityCrawl:
     meta_pages: list = field(default_factory=list)        # (page_type, present, applicable, ref)
     link_results: list = field(default_factory=list)      # (url, 'ok'|'broken'|'excluded', ref)
     ipv6: Finding | None = None
-    robots: Protego | None = None
+    cookies: dict = field(default_factory=dict)           # from a browser that passed a challenge
     done: bool = False
 
 
@@ -79,9 +78,10 @@ class PortalSpider(SgiSpider):
         meta = {"city_code": state.city_code, "sgi_state": state, "sgi_role": role,
                 "handle_httpstatus_all": True, **meta}
         if render:
-            meta.update(browser.render_meta())
+            meta.update(browser.render_meta(include_page=True))
         state.pending += 1
-        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta, dont_filter=True)
+        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta, dont_filter=True,
+                              cookies=state.cookies or None)
 
     def _allowed(self, state: CityCrawl, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
@@ -92,6 +92,9 @@ class PortalSpider(SgiSpider):
     async def parse_home(self, response):
         state: CityCrawl = response.meta["sgi_state"]
         ref = response.meta.get("sgi_snapshot")
+        # After a browser got through (a JS cookie challenge), the site's other pages are fetched
+        # plainly with the browser's cookies.
+        state.cookies.update(await browser.take_cookies(response.meta))
         page = page_from_response(response)
         fetch = classify_fetch(page)
         rendered = page.rendered
@@ -224,8 +227,9 @@ class PortalSpider(SgiSpider):
         state.link_results.append((response.url, verdict, response.meta.get("sgi_snapshot")))
         yield from self._maybe_finish(state)
 
-    def on_error(self, failure):
+    async def on_error(self, failure):
         request = failure.request
+        await browser.take_cookies(request.meta)   # closes a browser page left open by a failed render
         state: CityCrawl = request.meta["sgi_state"]
         ref = request.meta.get("sgi_snapshot")
         role = request.meta.get("sgi_role")
@@ -240,11 +244,13 @@ class PortalSpider(SgiSpider):
                 # The browser retry of a blocked page failed too: the site still blocks us.
                 status, ref = BLOCKED, request.meta.get("sgi_plain_snapshot") or ref
                 reason = f"blocked to a plain client; browser retry failed: {failure.value!r}"[:300]
-            yield from self.unreadable(state.city_code, status, ref, reason)
+            for item in self.unreadable(state.city_code, status, ref, reason):
+                yield item
             return
         if role == "link":
             state.link_results.append((request.url, "excluded" if robots else "broken", ref))
-        yield from self._maybe_finish(state)
+        for item in self._maybe_finish(state):
+            yield item
 
     # --- IPv6 ---------------------------------------------------------------------------------------
     def _check_ipv6(self, url: str) -> Finding:

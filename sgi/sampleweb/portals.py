@@ -1429,6 +1429,8 @@ def compute_truth(web: SampleWeb, site: Site, b: Builder) -> list[TruthRow]:
     rows: list[TruthRow] = []
 
     def row(ind, value, status="ok"):
+        if value is False and status == "ok":
+            status = "absent"   # a boolean looked for and not there is 'absent' (value 0), as the rules report
         rows.append(TruthRow(s.code, ind, period, value, status))
 
     if s.blocked:

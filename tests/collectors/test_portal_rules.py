@@ -43,7 +43,7 @@ def test_saved_page_expectation(findings_by_page, name, code, expected):
         assert finding.value == expected, finding.evidence
     if expected is True or (isinstance(expected, str) and expected):
         assert finding.status == OK and finding.evidence
-    if expected is False and code not in ("portal_https", "inspection_homepage_stale"):
+    if expected is False:
         assert finding.status == ABSENT and finding.evidence  # the reason for absence is given
     if expected is None:
         assert finding.status == ABSENT
