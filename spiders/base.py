@@ -17,6 +17,9 @@ from spiders.store import as_of
 from storage.store import SnapshotRef
 
 
+MIN_PASSED_TEXT_CHARS = 200
+
+
 def page_from_response(response) -> Page:
     headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
     status = response.status
@@ -26,7 +29,9 @@ def page_from_response(response) -> Page:
         # scrapy-playwright reports the status of the first navigation; after a passed JS challenge
         # the document is the real page, so judge it by its content.
         probe = Page(url=response.url, body=response.body, headers=headers, status=200, rendered=True)
-        if not looks_like_challenge(probe) and not is_empty_shell(probe):
+        # Only a document with real content proves the challenge was passed (an error page is not one).
+        if (not looks_like_challenge(probe) and not is_empty_shell(probe)
+                and len("".join(probe.soup.get_text().split())) > MIN_PASSED_TEXT_CHARS):
             return probe
     return page
 
