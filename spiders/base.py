@@ -3,7 +3,6 @@ and citing evidence in observations. Spiders stay thin: extraction rules live in
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Iterable
 
 import scrapy

@@ -26,13 +26,9 @@ def chromium_executable(explicit: str | None = None) -> str | None:
     """Path of the Chromium to launch, or None to let Playwright use its own download."""
     if explicit or os.environ.get("SGI_CHROMIUM"):
         return explicit or os.environ["SGI_CHROMIUM"]
-    try:
-        from playwright._impl._driver import compute_driver_executable  # noqa: F401
-        cache = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH", Path.home() / ".cache" / "ms-playwright"))
-        if any(cache.glob("chromium-*/chrome-linux*/chrome")):
-            return None
-    except Exception:
-        pass
+    cache = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH", Path.home() / ".cache" / "ms-playwright"))
+    if any(cache.glob("chromium-*/chrome-linux*/chrome")):
+        return None   # Playwright's own build is installed
     for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser", shutil.which("chromium") or ""):
         if candidate and Path(candidate).exists():
             return candidate

@@ -19,7 +19,7 @@ from twisted.internet.threads import deferToThread
 from collectors import portal as rules
 from collectors.base import ABSENT, BLOCKED, ERROR, OK, Finding
 from collectors.fetch import BLOCKED as FETCH_BLOCKED
-from collectors.fetch import NOT_FOUND, classify_fetch, is_empty_shell
+from collectors.fetch import classify_fetch, is_empty_shell
 from collectors import inspection
 from collectors.inspection import MAX_BROKEN_LINK_SAMPLE, MAX_COLUMNS_SAMPLED
 from sgi import indicators as indicator_registry
