@@ -349,7 +349,12 @@ class SampleWebServer:
             body = gzip.compress(body, mtime=0)
             headers["Content-Encoding"] = "gzip"
             headers["Vary"] = "Accept-Encoding"
-        sent = 0
+        payload = b"" if method == "HEAD" or status in (204, 304) else (
+            body[:truncate_to] if truncate_to is not None else body)
+        # Logged before sending, so a client that has read the answer always finds it in the log.
+        with self._log_lock:
+            self.log.append(LoggedRequest(host, method, path, status, len(payload), h.headers.get("User-Agent", ""),
+                                          time.time()))
         try:
             h.send_response(status)
             if content_type:
@@ -360,20 +365,14 @@ class SampleWebServer:
             if truncate_to is not None:
                 h.send_header("Connection", "close")
             h.end_headers()
-            if method != "HEAD" and status not in (204, 304):
-                payload = body[:truncate_to] if truncate_to is not None else body
+            if payload:
                 h.wfile.write(payload)
-                sent = len(payload)
-                if truncate_to is not None:
-                    h.wfile.flush()
-                    h.close_connection = True
-                    try:
-                        h.connection.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
+            if truncate_to is not None:
+                h.wfile.flush()
+                h.close_connection = True
+                try:
+                    h.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
         except (BrokenPipeError, ConnectionResetError):
             pass
-        finally:
-            with self._log_lock:
-                self.log.append(LoggedRequest(host, method, path, status, sent, h.headers.get("User-Agent", ""),
-                                              time.time()))
