@@ -155,6 +155,53 @@ def sources_check(city: List[str] = typer.Option(None, "--city", "-c", help="cit
     out.print(table)
 
 
+# --- scoring ----------------------------------------------------------------------------------------
+@app.command()
+def score(framework: str = typer.Option("sgi-default", "--framework", "-f", help="shipped name or YAML file"),
+          period: Optional[str] = typer.Option(None, "--period", help="year to score (default every year)"),
+          uncertainty: int = typer.Option(0, "--uncertainty", help="Monte Carlo draws for rank intervals"),
+          output: Path = typer.Option(Path("scores.csv"), "-o", "--output", help="scores.csv or scores.xlsx"),
+          seed: int = typer.Option(0, "--seed"),
+          db: Optional[str] = DbOption):
+    """Score the latest observations under a framework: score table, and scores.csv / .xlsx."""
+    from scoring.run import score_database
+
+    csv_path = output if output.suffix != ".xlsx" else output.with_suffix(".csv")
+    result = score_database(db, framework=framework, period=period, uncertainty=uncertainty, seed=seed,
+                            out_csv=csv_path, run_key=framework)
+    if result is None:
+        raise SgiError(f"no observations for any indicator of framework {framework}",
+                       "crawl first (`sgi crawl`) or import tables (`sgi import`)")
+    if output.suffix == ".xlsx":
+        result.scores.to_excel(output, index=False)
+    index = result.index()
+    table = Table(title=f"{framework}: {index['city_code'].nunique()} cities")
+    for col in ("rank", "city", "period", "score", "tier", "coverage"):
+        table.add_column(col)
+    for rec in index.head(40).to_dict("records"):
+        table.add_row(f"{rec['rank']:.0f}" if rec["rank"] == rec["rank"] else "", rec["city_code"],
+                      str(rec["period"]), f"{rec['value']:.2f}" if rec["value"] == rec["value"] else "—",
+                      str(rec.get("tier") or ""), f"{rec['coverage']:.2f}")
+    out.print(table)
+    out.print(f"wrote {output} and the score table")
+
+
+@app.command()
+def explain(city: str = typer.Argument(..., help="city code or name"),
+            framework: str = typer.Option("sgi-default", "--framework", "-f"),
+            period: Optional[str] = typer.Option(None, "--period"),
+            db: Optional[str] = DbOption):
+    """Print one city's score tree: each indicator's raw value, normalised value, weight, contribution."""
+    from scoring.run import score_database
+    from sgi.cities import lookup
+
+    code = lookup(city).code
+    result = score_database(db, framework=framework, period=period, write_db=False)
+    if result is None:
+        raise SgiError(f"no observations for any indicator of framework {framework}", "crawl first")
+    print(result.explain(code, period))
+
+
 # --- exports ----------------------------------------------------------------------------------------
 @export_app.command("indicators")
 def export_indicators_cmd(output: Path = typer.Option(..., "-o", "--output", help="output file"),
