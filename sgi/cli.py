@@ -280,6 +280,16 @@ def extract_portal_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=Fa
     out.print(table)
 
 
+# Commands of the individual harvests live in their own modules (sgi/cli_<kind>.py) and register
+# themselves on the apps above when imported.
+for _module in ("sgi.cli_opendata", "sgi.cli_mailbox", "sgi.cli_policy", "sgi.cli_apps"):
+    try:
+        __import__(_module)
+    except ModuleNotFoundError as _exc:
+        if _exc.name != _module:
+            raise
+
+
 def main() -> None:
     """Entry point: errors are one clear line plus a hint, never a bare traceback."""
     import os

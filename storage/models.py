@@ -133,3 +133,8 @@ class Score(SQLModel, table=True):
     rank_p05: Optional[float] = None
     rank_p95: Optional[float] = None
     computed_at: datetime
+
+
+# Tables of the individual harvests live beside their issue's code; importing them here registers them
+# on the shared metadata (Alembic, create_all).
+from storage import apps_models, mailbox_models, opendata_models, policy_models  # noqa: E402,F401

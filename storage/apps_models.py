@@ -1,0 +1,1 @@
+"""Tables of the apps harvest (filled in by the apps issue)."""

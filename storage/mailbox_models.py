@@ -1,0 +1,1 @@
+"""Tables of the mailbox harvest (filled in by the mailbox issue)."""

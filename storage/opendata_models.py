@@ -1,0 +1,1 @@
+"""Tables of the opendata harvest (filled in by the opendata issue)."""

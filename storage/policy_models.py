@@ -1,0 +1,1 @@
+"""Tables of the policy harvest (filled in by the policy issue)."""
