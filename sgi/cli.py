@@ -155,6 +155,30 @@ def sources_check(city: List[str] = typer.Option(None, "--city", "-c", help="cit
     out.print(table)
 
 
+@app.command("import")
+def import_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV or XLSX table"),
+               indicator_map: Path = typer.Option(..., "--indicator-map", exists=True, help="map file (YAML)"),
+               db: Optional[str] = DbOption):
+    """Import figures the crawler cannot measure (yearbook tables) as observations, the file as evidence."""
+    from collectors.imports import load_map, read_table
+    from sgi.cities import load_cities
+    from storage.db import database_url
+    from storage.store import import_table, sync_cities
+
+    mapping = load_map(indicator_map)
+    result = read_table(file, mapping)
+    if result.problems:
+        for problem in result.problems[:50]:
+            err.print(problem, highlight=False)
+        raise SgiError(f"{len(result.problems)} problem(s) in {file}; nothing was imported",
+                       "fix the rows above (city names, numbers, duplicates) and run again")
+    url = database_url(db)
+    sync_cities(url, load_cities())
+    summary = import_table(url, file, result.records, indicator_map)
+    out.print(f"imported {summary['observations']} values from {file} (sha256 {summary['digest'][:12]}…); "
+              f"population set for {summary['cities_with_population']} cities")
+
+
 # --- scoring ----------------------------------------------------------------------------------------
 @app.command()
 def score(framework: str = typer.Option("sgi-default", "--framework", "-f", help="shipped name or YAML file"),

@@ -72,3 +72,23 @@ def get(code: str) -> Indicator:
     except KeyError:
         raise ConfigError(str(default_path()), None, f"unknown indicator code {code!r}",
                           "run `sgi indicators` to list the codes") from None
+
+
+@lru_cache(maxsize=1)
+def external_codes() -> dict[str, str]:
+    """Indicators the crawler cannot measure, declared by the shipped frameworks for imported tables
+    (statistical-yearbook figures): code -> Chinese name. Their definition lives in the framework file."""
+    from scoring.framework import load_framework, shipped_frameworks
+
+    out: dict[str, str] = {}
+    for name in shipped_frameworks():
+        for code, ext in load_framework(name).external.items():
+            out.setdefault(code, ext.name_zh)
+    return out
+
+
+def require_known(code: str) -> None:
+    """A registry code or a framework-declared external code; anything else is an error."""
+    if code in registry() or code in external_codes():
+        return
+    get(code)   # raises the registry's error with its hint
