@@ -30,7 +30,7 @@ app.add_typer(extract_app, name="extract")
 app.add_typer(sources_app, name="sources")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)   # an error is one line, never wrapped
 
 DbOption = typer.Option(None, "--db", help="database URL (default: SGI_DATABASE_URL or sqlite:///sgi.db)")
 

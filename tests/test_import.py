@@ -74,7 +74,7 @@ def test_cli_import_stores_values_population_and_evidence(tmp_path):
     con = sqlite3.connect(db)
     assert con.execute("SELECT population, population_year FROM city WHERE code='440300'").fetchone() == (17790100, 2023)
     rows = con.execute("SELECT o.indicator, o.value_num, o.status, s.warc_file, s.warc_offset, s.digest "
-                       "FROM observation o JOIN snapshot s ON s.id = o.snapshot_id WHERE city_code='330100'").fetchall()
+                       "FROM observation o JOIN snapshot s ON s.id = o.snapshot_id WHERE o.city_code='330100'").fetchall()
     assert {r[0] for r in rows} == {"population", "ruc_enterprise_rd_depth"} and all(r[2] == "ok" for r in rows)
     record = read_record(env_archive, rows[0][3], rows[0][4])
     assert record.body == table.read_bytes() and sha256_hex(record.body) == rows[0][5]
