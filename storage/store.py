@@ -124,7 +124,10 @@ class CrawlStore:
                         content_type: str | None, encoding: str | None, rendered: bool) -> SnapshotRef:
         digest = sha256_hex(body) if body is not None else None
         location = None
-        if fetch_status != "not_modified":
+        if fetch_status != "not_modified" and not final_url.startswith(("http://", "https://")):
+            location = self.archive.write_resource(final_url, content_type or "application/octet-stream",
+                                                   body or b"", fetched_at)
+        elif fetch_status != "not_modified":
             location = self.archive.write_response(final_url, http_status, reason, headers, body or b"",
                                                    fetched_at, rendered=rendered)
         lower = {k.lower(): v for k, v in headers}

@@ -107,6 +107,23 @@ class WarcArchive:
             length = self._fh.tell() - offset
             return WarcLocation(self._name, offset, length)
 
+    def write_resource(self, url: str, content_type: str, body: bytes, fetched_at: datetime) -> WarcLocation:
+        """A non-HTTP document (an imported file): a WARC 'resource' record."""
+        warc_headers = {
+            "WARC-Date": fetched_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "WARC-Payload-Digest-SHA256": sha256_hex(body),
+        }
+        with self._lock:
+            if self._fh is None or self._fh.tell() >= self.max_bytes:
+                self._open_next()
+            writer = WARCWriter(self._fh, gzip=True)
+            record = writer.create_warc_record(url, "resource", payload=io.BytesIO(body),
+                                               warc_content_type=content_type, warc_headers_dict=warc_headers)
+            offset = self._fh.tell()
+            writer.write_record(record)
+            self._fh.flush()
+            return WarcLocation(self._name, offset, self._fh.tell() - offset)
+
     def close(self) -> None:
         with self._lock:
             if self._fh:
@@ -122,9 +139,15 @@ def read_record(directory: str | Path, file: str, offset: int) -> ArchivedRespon
     with open(path, "rb") as fh:
         fh.seek(offset)
         for record in ArchiveIterator(fh):
-            if record.rec_type != "response":
+            if record.rec_type not in ("response", "resource"):
                 raise SgiError(f"{path}@{offset} is a {record.rec_type} record, not a response")
             body = record.content_stream().read()
+            if record.rec_type == "resource":   # an archived file: no HTTP exchange
+                return ArchivedResponse(
+                    url=record.rec_headers.get_header("WARC-Target-URI"), status=200,
+                    headers=[("Content-Type", record.rec_headers.get_header("Content-Type") or "")], body=body,
+                    date=record.rec_headers.get_header("WARC-Date"),
+                    digest=record.rec_headers.get_header("WARC-Payload-Digest-SHA256"), rendered=False)
             status = int(record.http_headers.get_statuscode())
             return ArchivedResponse(
                 url=record.rec_headers.get_header("WARC-Target-URI"),
