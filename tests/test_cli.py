@@ -106,3 +106,40 @@ def test_sources_check_against_the_sample_web(tmp_path):
     for code in https:   # sources list https start URLs; plain ones answer directly
         assert results[code]["verdict"] in ("responds", "redirects")
     assert sum(r["verdict"] == "responds" for r in results.values()) >= 4
+
+
+def test_extract_portal_json_shape_on_a_saved_gbk_page():
+    from pathlib import Path
+
+    from sgi.indicators import registry
+
+    page = Path(__file__).parent / "fixtures" / "pages" / "portal" / "gbk_declares_utf8.html"
+    proc = sgi("extract", "portal", str(page), "--url", "http://www.example.gov.cn.test/", "--json",
+               "--date", "2026-06-15", "--content-type", "text/html; charset=utf-8")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert set(data) == {"url", "features"} and data["url"] == "http://www.example.gov.cn.test/"
+    portal_codes = {c for c, i in registry().items() if i.source == "portal"} - {
+        "portal_reachable", "broken_link_ratio", "homepage_load_ms", "stale_columns", "empty_columns"}
+    assert portal_codes <= set(data["features"])
+    for feature in data["features"].values():
+        assert set(feature) >= {"value", "evidence"}
+    # The GBK page is decoded despite its utf-8 declaration: its Chinese evidence is readable text.
+    assert any("\u4e00" <= ch <= "\u9fff" for f in data["features"].values() for ch in (f["evidence"] or ""))
+
+
+@pytest.mark.slow
+def test_score_and_explain_on_the_demo_output(demo, tmp_path):
+    db = f"sqlite:///{demo['out'] / 'sgi.db'}"
+    proc = sgi("score", "--db", db, "-o", str(tmp_path / "scores.csv"), "--uncertainty", "50")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    scores = pd.read_csv(tmp_path / "scores.csv", dtype={"city_code": str})
+    totals = scores[scores.node == "total"]
+    assert {"capability", "effect", "institution"} <= set(scores.node)
+    scored = totals.dropna(subset=["value"])
+    assert len(scored) >= 6 and scored["rank"].notna().all()
+    assert (scored["rank_p05"] <= scored["rank_median"]).all() and (scored["rank_median"] <= scored["rank_p95"]).all()
+    blocked_city = "230100"   # the permanently blocked portal: no score rather than a score of zero
+    assert totals.loc[totals.city_code == blocked_city, "value"].isna().all()
+    explain = sgi("explain", "深圳", "--db", db)
+    assert explain.returncode == 0 and "site_search" in explain.stdout and "contribution" in explain.stdout
