@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from datetime import date, timedelta
 from typing import Iterable, Iterator, NamedTuple
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
@@ -134,6 +134,25 @@ def _usable_href(page: Page, href: str | None) -> str | None:
         return urljoin(_base_url(page), href)
     except ValueError:
         return None
+
+
+# RFC 6761 reserved top-level names: a host under one of them (a test mirror such as
+# weibo.com.test) stands for the real host without the suffix, as in sgi.sources.registrable_domain.
+_RESERVED_TLD = re.compile(r"\.(test|localhost|invalid|example)\.?$", re.I)
+
+
+def pattern_url(url: str) -> str:
+    """``url`` as the lexicon's url_patterns read it: no port, no userinfo, and a reserved test suffix
+    dropped from the host (``https://weibo.com.test:8443/szfb`` reads ``https://weibo.com/szfb``), so a
+    host-anchored pattern such as ``^https?://weibo[.]com/`` means the same on a mirror as on the web."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return url
+    if not host:
+        return url
+    return urlunsplit((parts.scheme, _RESERVED_TLD.sub("", host), parts.path, parts.query, parts.fragment))
 
 
 def _link_of(el: Tag) -> Tag | None:
@@ -270,6 +289,7 @@ def _context_strings(cand: Candidate, depth: int = 4) -> Iterator[str]:
     yield cand.label
     if cand.href:
         yield cand.href
+        yield pattern_url(cand.href)
     el = cand.element
     for node in [el, *list(el.parents)[:depth]]:
         if not isinstance(node, Tag):
@@ -310,8 +330,9 @@ def match_feature(cands: Iterable[Candidate], feature: FeatureLexicon, lexicon: 
         # URLs only for icons and short labels: a headline's URL says where it sits, not what it is
         if not cand.href or cand.kind not in ("link", "option", "image") or len(cand.compact) > URL_MATCH_MAX_LABEL:
             continue
+        url = pattern_url(cand.href)
         for pattern in feature.url_patterns:
-            if pattern.search(cand.href) and not is_excluded(cand, feature, lexicon):
+            if pattern.search(url) and not is_excluded(cand, feature, lexicon):
                 return cand, f"href matches {pattern.pattern!r}"
     return None
 
@@ -420,7 +441,7 @@ def language_versions(cands: list[Candidate], lexicon: PortalLexicon) -> dict[st
                     break
             if not hit and cand.href and len(compact) <= 12:
                 for pattern in lang.url_patterns:
-                    if pattern.search(cand.href):
+                    if pattern.search(pattern_url(cand.href)):
                         hit = f"href matches {pattern.pattern!r}"
                         break
             if hit:

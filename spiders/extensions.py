@@ -13,7 +13,8 @@ def crawl_counts(stats: dict) -> dict:
                  if k.startswith("downloader/response_status_count/")}
     return dict(requests=int(stats.get("downloader/request_count", 0)), responses_by_status=by_status,
                 items=int(stats.get("item_scraped_count", 0)),
-                errors=int(stats.get("log_count/ERROR", 0)) + int(stats.get("downloader/exception_count", 0)))
+                errors=int(stats.get("log_count/ERROR", 0)) + int(stats.get("downloader/exception_count", 0)),
+                elapsed_s=float(stats.get("elapsed_time_seconds", 0.0)))
 
 
 class CrawlRunRecorder:
@@ -35,4 +36,5 @@ class CrawlRunRecorder:
         counts = crawl_counts(self.crawler.stats.get_stats())
         self.crawler.sgi_counts = counts
         if getattr(self.crawler, "sgi_owns_run", False):
-            finish_run(store.url, store.run_id, state="finished" if reason == "finished" else "failed", **counts)
+            finish_run(store.url, store.run_id, state="finished" if reason == "finished" else "failed",
+                       **{k: v for k, v in counts.items() if k != "elapsed_s"})

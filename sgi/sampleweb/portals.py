@@ -80,6 +80,7 @@ from collectors.inspection import (
     META_TAGS_BY_PAGE_TYPE,
     STALE_AFTER_DAYS,
 )
+from collectors.lexicons import default_portal_lexicon
 from sgi.sampleweb.model import Fault, Resource, SampleCity, SampleWeb, Site, TruthRow
 
 # IPv6-capable portal hosts (AAAA ::1 in the sample DNS, and the server answers on [::1]). The runner reads
@@ -101,7 +102,13 @@ FEATURES = (
 )
 # Features read from the home page itself (not inherited from followed sub-pages).
 HOME_ONLY_FEATURES = {"site_search", "mobile_friendly"}
-SUBPAGE_LABELS = ("政民互动", "互动交流", "网站地图", "公众参与", "新媒体", "联系我们")
+# Sub-page labels followed one level down and the column words: the portal lexicon is the one source
+# of truth (collectors/lexicons/portal.yaml, follow_links and columns); the crawler reads the same lists.
+_LEXICON = default_portal_lexicon()
+SUBPAGE_LABELS = tuple(_LEXICON.follow_links)
+SUBPAGE_MAX_LABEL_CHARS = 12          # longer link texts are items, not section links
+COLUMN_WORDS = {kind: tuple(_LEXICON.columns[kind]) for kind in ("notice", "policy", "news")}
+COLUMN_MAX_LABEL_CHARS = _LEXICON.column_max_label_chars
 # Every portal indicator with truth here (homepage_load_ms is timing and has none).
 PORTAL_INDICATORS = (
     "portal_reachable", "portal_https", "portal_hsts", "portal_ipv6", *FEATURES, "language_versions",
@@ -109,20 +116,23 @@ PORTAL_INDICATORS = (
     "broken_link_ratio", "homepage_bytes", "stale_columns", "empty_columns", "page_meta_tags_share",
 )
 
-_COL_POLICY = re.compile(r"政策文件|政策法规|规范性文件")
-_COL_NOTICE = re.compile(r"通知公告|公示公告")
-_COL_NEWS = re.compile(r"要闻|动态|新闻")
-
-
 def classify_column(label: str) -> Optional[str]:
+    """news / notice / policy for a column link text (whitespace ignored; longer texts are items):
+    the first kind, in the order notice, policy, news, one of whose lexicon words the text contains.
+    So 政策解读 is a policy column (a 解读 list is checked like the documents it explains)."""
     label = re.sub(r"\s+", "", label)
-    if _COL_POLICY.search(label):
-        return "policy"
-    if _COL_NOTICE.search(label):
-        return "notice"
-    if _COL_NEWS.search(label):
-        return "news"
+    if not label or len(label) > COLUMN_MAX_LABEL_CHARS:
+        return None
+    for kind, words in COLUMN_WORDS.items():
+        if any(w in label for w in words):
+            return kind
     return None
+
+
+def is_subpage_label(label: str) -> bool:
+    """A link text the crawler follows one level down (a follow_links word in a short text)."""
+    label = re.sub(r"\s+", "", label)
+    return bool(label) and len(label) <= SUBPAGE_MAX_LABEL_CHARS and any(w in label for w in SUBPAGE_LABELS)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -132,6 +142,7 @@ def classify_column(label: str) -> Optional[str]:
 @dataclass
 class Rec:
     links: list = field(default_factory=list)       # (href, label text) in document order
+    shown: list = field(default_factory=list)       # (href, visible link text or title attribute), same order
     feats: set = field(default_factory=set)
     langs: set = field(default_factory=set)
     dates: list = field(default_factory=list)       # visible dates of home-page items (not footer)
@@ -140,6 +151,9 @@ class Rec:
           attrs: str = "", upper: bool = False) -> str:
         label = label if label is not None else re.sub(r"<[^>]+>", "", inner)
         self.links.append((href, label))
+        text = re.sub(r"<[^>]+>", "", inner).strip()
+        title = re.search(r'\btitle="([^"]*)"', attrs, re.I)
+        self.shown.append((href, text or (title.group(1) if title else "")))
         self.note(feat, lang)
         if upper:
             return f'<A HREF="{href}"{attrs}>{inner}</A>'
@@ -322,6 +336,7 @@ class Builder:
         self.recs: dict[str, Rec] = {}
         self.page_meta: dict[str, tuple] = {}        # path -> (page type, tags present)
         self.first_article: dict[str, str] = {}       # column path -> first article path
+        self.hub_links: dict[str, int] = {}           # sub-page / landing page path -> links in its body (undated)
         self.scheme = "https" if spec.https else "http"
         self.base = f"{self.scheme}://{spec.host}"
         self._ids = rng.randint(10**6, 9 * 10**6)
@@ -763,8 +778,8 @@ def render_subpages(b: Builder, chrome) -> None:
     for path, (title, sections) in s.subpages.items():
         rec = Rec()
         head, top, foot = chrome(rec, "column", col=Column("sub", title, path), path=path)
-        b.page_meta.pop(path, None)     # sub-pages are not sampled column pages
         body = []
+        b.hub_links[path] = sum(1 for _, entries in sections for e in entries if e.href and e.style != "qr")
         for heading, entries in sections:
             if legacy:
                 body.append(f'<TR><TD BGCOLOR="#DDE8F5"><B>{heading}</B><TR><TD>'
@@ -979,7 +994,7 @@ def specs() -> list[Spec]:
         top=[L("无障碍", "javascript:void(0);", "accessibility_mode"), L("长者模式", "/col/col1229999/index.html",
              "accessibility_mode"), L("English", "https://eng.hangzhou.gov.cn.test/", lang="en"),
              L("个人登录", "https://puser.zjzwfw.gov.cn.test/sso/login", "personal_login")],
-        nav=[L("首页", "/index.html"), L("政务公开", "/col/col1229000/index.html"), L("政府信息公开",
+        nav=[L("首页", "/index.html"), L("政务公开", "/col/col1229000/index.html", "info_disclosure"), L("政府信息公开",
              "/col/col1229001/index.html", "info_disclosure"), L("一网通办", "https://www.zjzwfw.gov.cn.test/hz/",
              "online_service_hall"), L("政民互动", "/col/col1229500/index.html"), L("走进杭州", "/col/col805740/index.html")],
         blocks=[("解读回应", [L("政策解读", "/col/col1229064/index.html", "policy_interpretation")]),
@@ -1062,7 +1077,7 @@ def specs() -> list[Spec]:
         },
         notes="SPA: home is an empty shell (needs_browser); nav, lists, feature icons and footer come from "
               "/api/menu.json; features on the 互动交流 / 联系我们 sub-pages (mailbox, 网上调查, Weibo); "
-              "privacy text only on 网站声明 (not an eligible label) -> absent."))
+              "privacy text (个人信息保护) only on the 网站声明 page, a followed label -> present."))
 
     # 4. 武汉 — Kaipu gkmlpt behind a JavaScript cookie challenge; 手机版 link instead of a viewport.
     out.append(Spec(
@@ -1082,7 +1097,7 @@ def specs() -> list[Spec]:
         top=[L("手机版", "http://m.wuhan.gov.cn.test/", "mobile_friendly"), L("English", "http://english.wuhan.gov.cn.test/",
              lang="en"), L("无障碍浏览", "javascript:;", "accessibility_mode"), L("登录", "https://tyrz.hubei.gov.cn.test/",
              "personal_login")],
-        nav=[L("首页", "/"), L("政务公开", "/zwgk/index.shtml"), L("政府信息公开", "/gkmlpt/index", "info_disclosure"),
+        nav=[L("首页", "/"), L("政务公开", "/zwgk/index.shtml", "info_disclosure"), L("政府信息公开", "/gkmlpt/index", "info_disclosure"),
              L("网上办事", "https://whzwfw.wuhan.gov.cn.test/", "online_service_hall"), L("互动交流", "/hdjl/index.shtml"),
              L("新媒体", "/xmt/index.shtml")],
         blocks=[("专题服务", [L("政策解读", "/zwgk/zcjd/index.shtml", "policy_interpretation"),
@@ -1177,7 +1192,7 @@ def specs() -> list[Spec]:
         ],
         top=[L("English", "/english/", lang="en"), L("Sawcuengh", "/zhuang/", lang="za"),
              L("会员登录", "/member/login.asp", "personal_login")],
-        nav=[L("首 页", "/"), L("政务公开", "/zwgk/"), L("办事指南", "/bszn/"), L("互动交流", "/hdjl/index.asp"),
+        nav=[L("首 页", "/"), L("政务公开", "/zwgk/", "info_disclosure"), L("办事指南", "/bszn/"), L("互动交流", "/hdjl/index.asp"),
              L("走进南宁", "/zjnn/")],
         blocks=[("便民服务", [L("市长信箱", "/hdjl/szxx.asp", "mayor_mailbox"), L("在线访谈", "/zxft/", "online_interview"),
                               L("网上办事", "/bsfw/wsbs.asp", "online_service_hall"), L("表格下载", "/bsfw/bgxz.asp"),
@@ -1221,7 +1236,7 @@ def specs() -> list[Spec]:
             Column("zcwj", "政策文件", "/art/zcwj/index.html", n=4, newest_age=150, step=(30, 60), on_home=3),
             Column("gsgg", "公示公告", "/art/gsgg/index.html", empty=True, home_label="公示公告"),
         ],
-        nav=[L("首页", "/"), L("政务公开", "/zwgk/index.html"), L("政务服务", "https://lz.gszwfw.gov.cn.test/",
+        nav=[L("首页", "/"), L("政务公开", "/zwgk/index.html", "info_disclosure"), L("政务服务", "https://lz.gszwfw.gov.cn.test/",
              "online_service_hall"), L("公众参与", "/gzcy/index.html"), L("走进兰州", "/zjlz/index.html")],
         blocks=[("服务", [L("12345便民服务热线", "/rx12345/index.html", "hotline_12345"),
                           L("政策解读", "/art/zcjd/index.html", "policy_interpretation")])],
@@ -1242,7 +1257,7 @@ def specs() -> list[Spec]:
         notes="Stale TRS-style: newest home item 96 days old; news columns 96/120 d and notice column 200 d "
               "stale, policy 150 d not (3 stale); empty 公示公告; home meta PubDate, top-bar date and footer "
               "'网站最后更新' = today (to be ignored); share-to-Weibo/WeChat buttons on the home page (not accounts); "
-              "no viewport, accessibility, login or languages; 政务公开 label (info_disclosure absent); 公众参与 "
+              "no viewport, accessibility, login or languages; only a 政务公开 label (counts as info_disclosure); 公众参与 "
               "sub-page holds 市长信箱 + 征求意见."))
 
     # 8. 哈尔滨 — permanently blocked (403 on everything).
@@ -1346,7 +1361,7 @@ def build_portal(web: SampleWeb, rng: random.Random, spec: Spec) -> tuple[Site, 
             continue
         rec = Rec()
         head, top, foot = chrome(rec, "column", col=Column("page", label or spec.city, p), path=p)
-        b.page_meta.pop(p, None)
+        b.hub_links[p] = 0
         para = "、".join(rng.sample(TOPICS, 3))
         body = (f'<div class="container"><div class="position">当前位置：<a href="/">首页</a> &gt; {label}</div>'
                 f'<h2>{label}</h2><div class="content"><p>本栏目集中展示{spec.city}{para}等方面的工作信息。</p></div></div>'
@@ -1453,9 +1468,9 @@ def compute_truth(web: SampleWeb, site: Site, b: Builder) -> list[TruthRow]:
         feats.add("site_map")
     if s.viewport:
         feats.add("mobile_friendly")
-    for href, label in home.links:
+    for href, label in home.shown:
         p = same_site_path(s.host, base, href)
-        if p is None or label.strip() not in SUBPAGE_LABELS:
+        if p is None or not is_subpage_label(label):
             continue
         if _disallowed(site.robots_txt, p) or _status(site, p) != 200 or p not in b.recs:
             continue
@@ -1493,30 +1508,40 @@ def compute_truth(web: SampleWeb, site: Site, b: Builder) -> list[TruthRow]:
         row("homepage_bytes", served_length(site.resources["/"].body))
 
     # columns
+    # A link whose text names a column is a column, whether or not the site built it as a list: a
+    # 政策解读 hub page listing only sub-links has no dated item (stale), one listing nothing is empty.
     cols_by_path = {c.path: c for c in s.columns}
-    sampled: list[Column] = []
-    for href, label in home.links:
-        if classify_column(label) is None:
-            continue
+    sampled: list = []          # (path, kind, Column or None)
+    footer_hrefs = {e.href for e in s.footer if e.href}     # footer links (隐私政策) are not content columns
+    for href, label in home.shown:
+        kind = classify_column(label) if href not in footer_hrefs else None
         p = same_site_path(s.host, base, href)
-        assert p in cols_by_path, (s.host, label, href)
-        c = cols_by_path[p]
-        if c not in sampled:
-            sampled.append(c)
+        if kind is None or p is None or p in [x[0] for x in sampled]:
+            continue
+        if p not in cols_by_path and (_disallowed(site.robots_txt, p) or _status(site, p) != 200):
+            continue        # not fetched: neither stale nor empty
+        assert p in cols_by_path or p in b.hub_links, (s.host, label, href)
+        sampled.append((p, kind, cols_by_path.get(p)))
     sampled = sampled[:MAX_COLUMNS_SAMPLED]
-    b.sampled_columns = sampled
+    b.sampled_columns = [c for _, _, c in sampled if c is not None]
     stale = empty = 0
-    for c in sampled:
+    for p, kind, c in sampled:
+        if c is None:
+            if b.hub_links[p]:
+                stale += 1      # items without dates count as not updated
+            else:
+                empty += 1
+            continue
         if not c.items:
             empty += 1
             continue
         age = (today - max(it.date for it in c.items)).days
-        if age > STALE_AFTER_DAYS[c.kind]:
+        if age > STALE_AFTER_DAYS[kind]:
             stale += 1
     row("stale_columns", stale)
     row("empty_columns", empty)
 
-    pages = ["/"] + [c.path for c in sampled] + [b.first_article[c.path] for c in sampled if c.path in b.first_article]
+    pages = ["/"] + [p for p, _, _ in sampled] + [b.first_article[p] for p, _, _ in sampled if p in b.first_article]
     present = applicable = 0
     for p in pages:
         ptype, tags = b.page_meta[p]

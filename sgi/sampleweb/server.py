@@ -48,8 +48,9 @@ class LoggedRequest:
     at: float
 
 
-def _self_signed_cert() -> tuple[str, str]:
-    """A throwaway certificate for *.test, made once per process (the crawler does not verify it)."""
+def _self_signed_cert(hosts: list[str]) -> tuple[str, str]:
+    """A throwaway certificate naming every sample host (the crawler does not verify it, but a
+    certificate that matches keeps TLS clients from warning on every request)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -61,8 +62,8 @@ def _self_signed_cert() -> tuple[str, str]:
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=3650))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("*.test"), x509.DNSName("localhost")]),
-                           critical=False)
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in sorted(set(hosts))]
+                                                       + [x509.DNSName("localhost")]), critical=False)
             .sign(key, hashes.SHA256()))
     folder = Path(tempfile.mkdtemp(prefix="sgi-sampleweb-tls-"))
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
@@ -114,7 +115,7 @@ class SampleWebServer:
         ctx = None
         if self.tls:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.load_cert_chain(*_self_signed_cert())
+            ctx.load_cert_chain(*_self_signed_cert(list(self.web.sites)))
         want_http, want_https = self.wanted_ports or (0, 0)
         plain = self._listen_preferring(want_http, handler, "http", None)
         self.http_port = plain.server_address[1]

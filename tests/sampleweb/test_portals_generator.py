@@ -15,6 +15,7 @@ import pytest
 from bs4 import BeautifulSoup
 from protego import Protego
 
+from collectors.lexicons import default_portal_lexicon
 from collectors.inspection import MAX_BROKEN_LINK_SAMPLE, MAX_COLUMNS_SAMPLED, META_TAGS_BY_PAGE_TYPE, STALE_AFTER_DAYS
 from sgi.indicators import registry
 from sgi.sampleweb.model import SampleWeb
@@ -355,11 +356,38 @@ def test_broken_link_ratio_recomputed(web):
 
 
 def classify(label: str):
+    """Column kind of a link text by the lexicon's column words (one source of truth with the crawler)."""
+    lex = default_portal_lexicon()
     label = re.sub(r"\s+", "", label)
-    for kind, rx in (("policy", "政策文件|政策法规|规范性文件"), ("notice", "通知公告|公示公告"), ("news", "要闻|动态|新闻")):
-        if re.search(rx, label):
+    if not label or len(label) > lex.column_max_label_chars:
+        return None
+    for kind in ("notice", "policy", "news"):
+        if any(w in label for w in lex.columns[kind]):
             return kind
     return None
+
+
+def column_anchors(site) -> list[tuple[str, str]]:
+    """(href, visible text or title) of the home page's anchors outside the footer, as a browser shows
+    them: a column is named by what a reader sees, not by an icon's alt text."""
+    home = site.resources["/"]
+    if home.needs_browser:
+        d = json.loads(site.resources["/api/menu.json"].body)
+        out = [(x["url"], x["name"]) for x in d["top"] + d["nav"]]
+        for c in d["columns"]:
+            out.append((c["url"], c["name"]))
+            out += [(i["url"], i["title"]) for i in c["items"]]
+        for b in d["blocks"]:
+            out += [(x["url"], x["name"]) for x in b["links"]]
+        return out
+    soup = BeautifulSoup(text_of(site, home.body), "lxml")
+    out = []
+    for a in soup.find_all("a", href=True):
+        if any(p.name == "footer" or re.search(r"foot|bottom", " ".join(p.get("class", [])) + " " + (p.get("id") or ""))
+               for p in a.parents if p.name):
+            continue
+        out.append((a["href"], (a.get_text(strip=True) or a.get("title", "")).strip()))
+    return out
 
 
 _DATE = re.compile(r"(\d{4})[-/年](\d{1,2})[-/月](\d{1,2})日?|(?<![\d-])(\d{2})-(\d{2})(?![\d-])")
@@ -387,11 +415,13 @@ def column_items(site, path: str) -> list[tuple[str, date]]:
         soup = BeautifulSoup(text, "lxml")
         lst = soup.find("ul", class_="list")
         rows = lst.find_all("li") if lst else [a.find_parent("tr") for a in soup.find_all("a", href=re.compile("show.asp"))]
+        if not rows:    # a hub page (政策解读 linking to 图解): its links are items without dates
+            rows = [li for blk in soup.find_all("div", class_="sub-block") for li in blk.find_all("li") if li.find("a", href=True)]
     out = []
     for row in rows:
         a = row.find("a", href=True)
         ds = dates_in(row.get_text(" "), REF)
-        out.append((a["href"], ds[0]))
+        out.append((a["href"], ds[0] if ds else None))
     return out
 
 
@@ -401,10 +431,10 @@ def test_columns_and_meta_tags_recomputed(web):
             continue
         t = truth(web, site.city_code)
         cols = []
-        for href, label in home_anchors(site):
+        for href, label in column_anchors(site):
             kind = classify(label)
             p = same_site(site, href)
-            if kind and p and p not in [c[0] for c in cols]:
+            if kind and p and p not in [c[0] for c in cols] and status_of(site, p) == 200:
                 cols.append((p, kind))
         cols = cols[:MAX_COLUMNS_SAMPLED]
         assert cols, site.host
@@ -416,8 +446,12 @@ def test_columns_and_meta_tags_recomputed(web):
             if not items:
                 empty += 1
                 continue
+            dated = [d for _, d in items if d]
+            if not dated:       # undated items count as not updated
+                stale += 1
+                continue
             pages.append((same_site(site, urljoin(base_url(site) + path.lstrip("/"), items[0][0])), "article"))
-            if (REF - max(d for _, d in items)).days > STALE_AFTER_DAYS[kind]:
+            if (REF - max(dated)).days > STALE_AFTER_DAYS[kind]:
                 stale += 1
         assert (t["stale_columns"].value, t["empty_columns"].value) == (stale, empty), site.host
         present = applicable = 0
