@@ -35,12 +35,13 @@ from collectors.lexicons import FeatureLexicon, PortalLexicon, default_portal_le
 from collectors.page import Page
 
 # Bump the number for a code when its logic changes; the lexicon version is appended automatically.
+# "2": url_patterns read the link through pattern_url (no port, reserved test suffix dropped).
 RULE_VERSIONS = {
-    "site_search": "1", "site_map": "1", "privacy_statement": "1", "language_versions": "1",
-    "accessibility_mode": "1", "personal_login": "1", "mobile_friendly": "1", "policy_interpretation": "1",
-    "online_interview": "1", "mayor_mailbox": "1", "hotline_12345": "1", "opinion_solicitation": "1",
-    "info_disclosure": "1", "online_service_hall": "1", "gov_app_link": "1", "mini_program": "1",
-    "new_media_weibo": "1", "new_media_wechat": "1", "new_media_douyin": "1", "open_data_link": "1",
+    "site_search": "2", "site_map": "2", "privacy_statement": "2", "language_versions": "2",
+    "accessibility_mode": "2", "personal_login": "2", "mobile_friendly": "2", "policy_interpretation": "2",
+    "online_interview": "2", "mayor_mailbox": "2", "hotline_12345": "2", "opinion_solicitation": "2",
+    "info_disclosure": "2", "online_service_hall": "2", "gov_app_link": "2", "mini_program": "2",
+    "new_media_weibo": "2", "new_media_wechat": "2", "new_media_douyin": "2", "open_data_link": "2",
     "site_identifier": "1", "icp_record": "1", "portal_https": "1", "portal_hsts": "1", "homepage_bytes": "1",
     "homepage_freshness_days": "1", "inspection_homepage_stale": "1", "page_meta_tags_share": "1",
 }

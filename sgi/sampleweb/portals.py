@@ -42,8 +42,10 @@ code     host                        template     hard cases
 Conventions the truth follows (the spider/extractors must follow them too):
 
 * Multi-level features: a feature counts when present on the home page or on a same-site page
-  linked from the home page with a label in :data:`SUBPAGE_LABELS` that answers 200 and is not
+  linked from the home page whose link text (what the link shows) is at most 12 characters and
+  contains a word of :data:`SUBPAGE_LABELS` (the lexicon's ``follow_links``), that answers 200 and is not
   disallowed by robots.txt. Features only on robots-disallowed pages are absent.
+* 政务公开 links count as info_disclosure (the section that holds the 政府信息公开 专栏).
 * Pages rendered in a browser (the SPA home, the JS-challenge site) are judged as a browser sees
   them. Anchors written by ``document.write`` float widgets are never same-site http links (they
   are ``tel:`` or other-host links), so the static and the rendered broken-link samples agree.
@@ -51,9 +53,12 @@ Conventions the truth follows (the spider/extractors must follow them too):
 * Freshness uses the dates visible next to home-page items (not ``<meta name="PubDate">`` of the
   home page or of the articles, which disagree on purpose on some sites); footer dates are ignored;
   ``MM-DD`` dates without a year mean the most recent such day not after the reference date.
-* Columns: distinct same-site URLs of home-page anchors whose text classifies as news / notice /
-  policy (:func:`classify_column`), first :data:`MAX_COLUMNS_SAMPLED` in document order. An empty
-  column counts in empty_columns only (it has no newest item, so it is not also stale).
+* Columns: distinct same-site URLs of home-page anchors outside the footer whose shown text classifies
+  as news / notice / policy by the lexicon's column words (:func:`classify_column`; 政策解读 is policy),
+  answering 200, first :data:`MAX_COLUMNS_SAMPLED` in document order. An empty column counts in
+  empty_columns only (it has no newest item, so it is not also stale). A column link to a hub page
+  (a 政策解读 page listing sub-links only) is a column whose items are undated: stale, or empty when
+  it lists nothing.
 * homepage_bytes is the length of the body as the sample server sends it (before gzip): every absolute
   ``http(s)://<host>.test`` URL gains ``:<port>`` on the way out, and the ports are ephemeral (five digits),
   see :func:`served_length`. No row for the SPA home and the challenge site (a browser's DOM, not bytes).
@@ -142,7 +147,7 @@ def is_subpage_label(label: str) -> bool:
 @dataclass
 class Rec:
     links: list = field(default_factory=list)       # (href, label text) in document order
-    shown: list = field(default_factory=list)       # (href, visible link text or title attribute), same order
+    shown: list = field(default_factory=list)       # (href, visible link text, title attribute), same order
     feats: set = field(default_factory=set)
     langs: set = field(default_factory=set)
     dates: list = field(default_factory=list)       # visible dates of home-page items (not footer)
@@ -153,7 +158,7 @@ class Rec:
         self.links.append((href, label))
         text = re.sub(r"<[^>]+>", "", inner).strip()
         title = re.search(r'\btitle="([^"]*)"', attrs, re.I)
-        self.shown.append((href, text or (title.group(1) if title else "")))
+        self.shown.append((href, text, title.group(1) if title else ""))
         self.note(feat, lang)
         if upper:
             return f'<A HREF="{href}"{attrs}>{inner}</A>'
@@ -1468,9 +1473,9 @@ def compute_truth(web: SampleWeb, site: Site, b: Builder) -> list[TruthRow]:
         feats.add("site_map")
     if s.viewport:
         feats.add("mobile_friendly")
-    for href, label in home.shown:
+    for href, text, _title in home.shown:       # followed by the text a link shows
         p = same_site_path(s.host, base, href)
-        if p is None or not is_subpage_label(label):
+        if p is None or not is_subpage_label(text):
             continue
         if _disallowed(site.robots_txt, p) or _status(site, p) != 200 or p not in b.recs:
             continue
@@ -1513,14 +1518,14 @@ def compute_truth(web: SampleWeb, site: Site, b: Builder) -> list[TruthRow]:
     cols_by_path = {c.path: c for c in s.columns}
     sampled: list = []          # (path, kind, Column or None)
     footer_hrefs = {e.href for e in s.footer if e.href}     # footer links (隐私政策) are not content columns
-    for href, label in home.shown:
-        kind = classify_column(label) if href not in footer_hrefs else None
+    for href, text, title in home.shown:        # a column is named by its text, else its title
+        kind = classify_column(text or title) if href not in footer_hrefs else None
         p = same_site_path(s.host, base, href)
         if kind is None or p is None or p in [x[0] for x in sampled]:
             continue
         if p not in cols_by_path and (_disallowed(site.robots_txt, p) or _status(site, p) != 200):
             continue        # not fetched: neither stale nor empty
-        assert p in cols_by_path or p in b.hub_links, (s.host, label, href)
+        assert p in cols_by_path or p in b.hub_links, (s.host, text or title, href)
         sampled.append((p, kind, cols_by_path.get(p)))
     sampled = sampled[:MAX_COLUMNS_SAMPLED]
     b.sampled_columns = [c for _, _, c in sampled if c is not None]

@@ -109,7 +109,8 @@ def test_duplicate_language_code(tmp_path):
 
 
 def test_missing_version(tmp_path):
-    err, _ = load_broken(tmp_path, 'version: "2026.06.1"\n', "")
+    version_line = re.search(r'^version: .*\n', SHIPPED, re.M).group(0)   # whatever the shipped version is
+    err, _ = load_broken(tmp_path, version_line, "")
     assert "version" in err.message
 
 

@@ -528,3 +528,43 @@ def test_served_home_bytes_and_statuses(web):
                 if p:
                     r, _ = fetch(server, site, p)
                     assert r.status == status_of(site, p), (site.host, p)
+
+
+# --------------------------------------------------------------------------------------------------
+# truths settled by the cross-check with the crawler (one source of truth: the portal lexicon)
+# --------------------------------------------------------------------------------------------------
+
+def test_followed_labels_are_the_lexicon_follow_links():
+    from sgi.sampleweb import portals as P
+
+    assert P.SUBPAGE_LABELS == tuple(default_portal_lexicon().follow_links)
+    assert P.is_subpage_label("网站声明") and P.is_subpage_label("走进杭州") and not P.is_subpage_label("政务公开")
+    assert P.classify_column("政策解读") == "policy" and P.classify_column("区县（市）动态") == "news"
+    assert P.classify_column("学习贯彻党的二十届四中全会精神") is None
+
+
+def test_privacy_text_on_the_site_statement_page_counts(web):
+    # 成都: 个人信息保护 only on the 网站声明 page, a followed label (follow_links)
+    site = site_of(web, "510100")
+    assert "个人信息保护" in site.resources["/cdsrmzf/wzsm/index.shtml"].body.decode()
+    assert any(x["name"] == "网站声明" for x in json.loads(site.resources["/api/menu.json"].body)["footer"]["links"])
+    assert truth(web, "510100")["privacy_statement"].value is True
+
+
+@pytest.mark.parametrize("code, href", [("620100", "/zwgk/index.html"), ("450100", "/zwgk/")])
+def test_zhengwu_gongkai_label_is_information_disclosure(web, code, href):
+    site = site_of(web, code)
+    labels = [label for h, label in home_anchors(site) if h == href]
+    assert labels and re.sub(r"\s+", "", labels[0]) == "政务公开"
+    assert not any("信息公开" in label for _, label in home_anchors(site))
+    assert truth(web, code)["info_disclosure"].value is True
+
+
+def test_policy_interpretation_hubs_are_sampled_policy_columns(web):
+    # a 政策解读 link is a policy column; the hub page lists undated sub-links (stale) or nothing (empty)
+    expected = {"330100": (1, 0), "350200": (1, 0), "510100": (3, 0), "620100": (3, 2)}
+    for code, (stale, empty) in expected.items():
+        t = truth(web, code)
+        assert (t["stale_columns"].value, t["empty_columns"].value) == (stale, empty), code
+    lz = site_of(web, "620100").resources["/art/zcjd/index.html"].body.decode()
+    assert "解读列表" in lz and "<ul><li><span" in lz
