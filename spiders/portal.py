@@ -146,13 +146,14 @@ class PortalSpider(SgiSpider):
         out["portal_reachable"] = Finding("portal_reachable", True, OK, f"HTTP {page.status} {page.url}",
                                           "portal.reachable", RULE_VERSION)
         elapsed = response.meta.get("sgi_elapsed_ms")
-        if elapsed is not None and not page.rendered:
-            out["homepage_load_ms"] = Finding("homepage_load_ms", round(elapsed, 1), OK,
-                                              "crawler wall time, request to full body", "portal.load_ms",
+        how = "rendered by Chromium: request to settled document" if page.rendered else \
+            "crawler wall time, request to full body"
+        if elapsed is not None:
+            out["homepage_load_ms"] = Finding("homepage_load_ms", round(elapsed, 1), OK, how, "portal.load_ms",
                                               RULE_VERSION)
-        if not page.rendered:
-            out["homepage_bytes"] = Finding("homepage_bytes", len(page.body), OK,
-                                            f"{len(page.body)} bytes decoded body", "portal.bytes", RULE_VERSION)
+        what = "rendered document" if page.rendered else "decoded body"
+        out["homepage_bytes"] = Finding("homepage_bytes", len(page.body), OK, f"{len(page.body)} bytes, {what}",
+                                        "portal.bytes", RULE_VERSION)
         return out
 
     def _link_sample(self, page) -> list[str]:

@@ -1,0 +1,65 @@
+"""The item pipeline hands observations to the store; broken items are dropped and counted, never stored."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
+import pytest
+from scrapy.exceptions import DropItem
+from scrapy.statscollectors import MemoryStatsCollector
+from sqlalchemy import select
+
+from sgi.cities import lookup
+from spiders.items import ObservationItem
+from spiders.pipelines import ObservationPipeline
+from storage import db
+from storage.models import Observation
+from storage.store import CrawlStore, start_run, sync_cities
+
+
+@pytest.fixture()
+def crawler(tmp_path):
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    sync_cities(url, [lookup("440300")])
+    run_id = start_run(url, "pipe")
+    store = CrawlStore(url, run_id, archive_dir=tmp_path / "warc")
+    from scrapy.settings import Settings
+
+    fake = SimpleNamespace(sgi_store=store, settings=Settings())
+    fake.stats = MemoryStatsCollector(fake)
+    yield fake
+    store.close()
+    db.dispose_all()
+
+
+def test_observations_pass_through_to_the_database(crawler):
+    store = crawler.sgi_store
+    ref = store.record_response(city_code="440300", spider="portal", requested_url="http://a.test/",
+                                final_url="http://a.test/", http_status=200, reason="OK", headers=[],
+                                body=b"<html></html>", fetched_at=datetime.now(timezone.utc), elapsed_ms=1,
+                                fetch_status="ok", content_type="text/html", encoding="utf-8", rendered=False)
+    pipe = ObservationPipeline(crawler)
+    item = ObservationItem(city_code="440300", indicator="site_search", period="2026-06-30", status="ok",
+                           value=True, rule="portal.site_search", rule_version="1", snapshot_id=ref.id,
+                           evidence_url=ref.url, evidence_detail="<form>")
+    assert pipe.process_item(item) is item
+    blocked = ObservationItem(city_code="440300", indicator="site_map", period="2026-06-30", status="blocked",
+                              snapshot_id=ref.id, evidence_detail="HTTP 412")
+    pipe.process_item(blocked)
+    pipe.close_spider()
+    with store.engine.connect() as conn:
+        rows = dict(conn.execute(select(Observation.indicator, Observation.status)).all())
+    assert rows == {"site_search": "ok", "site_map": "blocked"}
+    assert crawler.stats.get_value("sgi/status/blocked") == 1
+
+
+def test_an_item_without_evidence_is_dropped_and_counted(crawler):
+    pipe = ObservationPipeline(crawler)
+    with pytest.raises(DropItem, match="needs evidence"):
+        pipe.process_item(ObservationItem(city_code="440300", indicator="site_search", period="2026-06-30",
+                                          status="absent", value=False))
+    assert crawler.stats.get_value("sgi/observations_rejected") == 1
+    pipe.close_spider()
+    with crawler.sgi_store.engine.connect() as conn:
+        assert conn.execute(select(Observation)).first() is None
