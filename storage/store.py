@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import re
 import socket
 import threading
 from dataclasses import dataclass
@@ -37,6 +38,15 @@ def who() -> str:
     except Exception:  # no passwd entry in some containers
         user = "unknown"
     return f"{user}@{socket.gethostname()}"
+
+
+_TEST_HOST_PORT = re.compile(r"^(https?://[^/:]+\.test):\d+")
+
+
+def page_identity(url: str) -> str:
+    """The URL as a page's identity: the sample web's *.test hosts listen on whatever ports are free,
+    so their port is not part of which page it is (real hosts keep theirs)."""
+    return _TEST_HOST_PORT.sub(r"\1", url)
 
 
 @dataclass(frozen=True)
@@ -157,7 +167,7 @@ class CrawlStore:
     def _snapshot_id(self, spider: str, requested_url: str, final_url: str) -> str:
         """Natural key: the n-th fetch of a URL by a spider in this run. Rerunning the same run key
         therefore replaces its snapshots instead of adding rows (the WARC keeps every record)."""
-        key = (spider, requested_url, final_url)
+        key = (spider, page_identity(requested_url), page_identity(final_url))
         with self._lock:
             self._attempts[key] = attempt = self._attempts.get(key, 0) + 1
         return hashlib.sha1(f"{self.run_id}|{spider}|{requested_url}|{final_url}|{attempt}".encode()).hexdigest()

@@ -93,3 +93,11 @@ def test_rerun_of_the_same_run_key_replaces_snapshots(tmp_path):
         assert conn.execute(select(func.count()).select_from(Snapshot)).scalar() == 2
         assert conn.execute(select(func.count()).select_from(City)).scalar() == 1
     db.dispose_all()
+
+
+def test_sample_web_ports_are_not_part_of_a_page_identity():
+    from storage.store import page_identity
+
+    assert page_identity("http://www.sz.gov.cn.test:18630/a?b=1") == "http://www.sz.gov.cn.test/a?b=1"
+    assert page_identity("https://data.x.gov.cn.test:443/") == "https://data.x.gov.cn.test/"
+    assert page_identity("https://www.gov.cn:8443/a") == "https://www.gov.cn:8443/a"   # real hosts keep theirs
