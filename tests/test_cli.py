@@ -73,7 +73,7 @@ def test_exports_long_wide_csv_xlsx_parquet(demo, tmp_path):
     wide = pd.read_csv(tmp_path / "wide.csv", dtype={"city_code": str})
     assert list(long.columns) == ["city_code", "city_name", "indicator", "period", "value", "status",
                                   "evidence_url", "fetched_at"]
-    assert len(wide) == long["city_code"].nunique()
+    assert len(wide) == len(long[["city_code", "period"]].drop_duplicates())   # one row per city and period
     # A wide cell equals the long value for the same city and indicator (site_search of one city).
     row = long[(long.indicator == "site_search") & (long.status == "ok")].iloc[0]
     cell = wide.loc[wide.city_code == row.city_code, "site_search"].iloc[0]
@@ -93,53 +93,15 @@ def test_exports_long_wide_csv_xlsx_parquet(demo, tmp_path):
 def test_sources_check_against_the_sample_web(tmp_path):
     proc = sgi("sources", "check", "--sample-web", "--json", "--db", f"sqlite:///{tmp_path / 'c.db'}")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    results = {r["city_code"]: r for r in json.loads(proc.stdout)}
+    results = {(r["city_code"], r["kind"]): r for r in json.loads(proc.stdout)}
     from sgi.sampleweb.generate import build_sample_web
 
     web = build_sample_web()
-    assert set(results) == {c.code for c in web.cities}
-    blocked = [s.city_code for s in web.sites.values() if s.fault is not None and s.fault.status in (403, 412)]
-    challenged = [s.city_code for s in web.sites.values() if s.js_challenge]
-    for code in blocked + challenged:
-        assert results[code]["verdict"] == "blocked", results[code]
-    https = [s.city_code for s in web.sites.values() if s.https]
-    for code in https:   # sources list https start URLs; plain ones answer directly
-        assert results[code]["verdict"] in ("responds", "redirects")
-    assert sum(r["verdict"] == "responds" for r in results.values()) >= 4
-
-
-def test_extract_portal_json_shape_on_a_saved_gbk_page():
-    from pathlib import Path
-
-    from sgi.indicators import registry
-
-    page = Path(__file__).parent / "fixtures" / "pages" / "portal" / "gbk_declares_utf8.html"
-    proc = sgi("extract", "portal", str(page), "--url", "http://www.example.gov.cn.test/", "--json",
-               "--date", "2026-06-15", "--content-type", "text/html; charset=utf-8")
-    assert proc.returncode == 0, proc.stderr
-    data = json.loads(proc.stdout)
-    assert set(data) == {"url", "features"} and data["url"] == "http://www.example.gov.cn.test/"
-    portal_codes = {c for c, i in registry().items() if i.source == "portal"} - {
-        "portal_reachable", "broken_link_ratio", "homepage_load_ms", "stale_columns", "empty_columns"}
-    assert portal_codes <= set(data["features"])
-    for feature in data["features"].values():
-        assert set(feature) >= {"value", "evidence"}
-    # The GBK page is decoded despite its utf-8 declaration: its Chinese evidence is readable text.
-    assert any("\u4e00" <= ch <= "\u9fff" for f in data["features"].values() for ch in (f["evidence"] or ""))
-
-
-@pytest.mark.slow
-def test_score_and_explain_on_the_demo_output(demo, tmp_path):
-    db = f"sqlite:///{demo['out'] / 'sgi.db'}"
-    proc = sgi("score", "--db", db, "-o", str(tmp_path / "scores.csv"), "--uncertainty", "50")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    scores = pd.read_csv(tmp_path / "scores.csv", dtype={"city_code": str})
-    totals = scores[scores.node == "total"]
-    assert {"capability", "effect", "institution"} <= set(scores.node)
-    scored = totals.dropna(subset=["value"])
-    assert len(scored) >= 6 and scored["rank"].notna().all()
-    assert (scored["rank_p05"] <= scored["rank_median"]).all() and (scored["rank_median"] <= scored["rank_p95"]).all()
-    blocked_city = "230100"   # the permanently blocked portal: no score rather than a score of zero
-    assert totals.loc[totals.city_code == blocked_city, "value"].isna().all()
-    explain = sgi("explain", "深圳", "--db", db)
-    assert explain.returncode == 0 and "site_search" in explain.stdout and "contribution" in explain.stdout
+    assert {code for code, _ in results} == {c.code for c in web.cities}
+    portals = [s for s in web.sites.values() if s.kind == "portal"]
+    for site in portals:
+        got = results[(site.city_code, "portal")]
+        if (site.fault is not None and site.fault.status in (403, 412)) or site.js_challenge:
+            assert got["verdict"] == "blocked", got
+        else:
+            assert got["verdict"] in ("responds", "redirects"), got
