@@ -168,7 +168,7 @@ def apple_listing(result: dict) -> Listing:
     return Listing(
         store="apple", app_id=str(result.get("trackId") or ""), name=result.get("trackName"),
         developer=result.get("sellerName") or result.get("artistName"),
-        rating=round(float(rating), 4) if rating is not None else None, rating_count=count,
+        rating=float(rating) if rating is not None else None, rating_count=count,
         version=result.get("version"), release_date=_apple_date(result.get("currentVersionReleaseDate")),
         size_bytes=_int(result.get("fileSizeBytes")), url=result.get("trackViewUrl"),
         evidence=(f"trackId {result.get('trackId')}: averageUserRating {result.get('averageUserRating')}, "
@@ -209,14 +209,16 @@ def apple_search(body: bytes | str) -> list[Listing]:
 
 _NOT_LISTED = re.compile(r"(应用不存在|该应用已下架|应用已下架|已下架|找不到该应用|未找到该应用|页面不存在|没有找到相关应用|app not found)",
                          re.I)
-_RATING_LABELLED = re.compile(r"(?:评分|评级|得分|星级|rating)\s*[:：]?\s*(\d{1,2}(?:\.\d{1,2})?)\s*(/\s*10|分)?", re.I)
+# A rating is a small number with at most two decimals, not the head of a count ('评分 1,234人').
+_RATING_LABELLED = re.compile(r"(?:评分|评级|得分|星级|rating)\s*[:：]?\s*(\d{1,2}(?:\.\d{1,2})?)(?![\d,.])\s*(/\s*10|分)?"
+                              r"(?!\s*(?:万|亿|千|人|个|条|次))", re.I)
 _RATING_BEFORE_LABEL = re.compile(r"(?<![\d.,])(\d{1,2}(?:\.\d{1,2})?)\s*(/\s*10|/\s*5|分)?\s*(?:综合)?评分(?!人|数|次)")
 _RATING_COUNT = re.compile(
     r"(?P<n>[\d,.]+\s*(?:万|亿|千)?\s*\+?)\s*(?:人|个|条|次)\s*(?:评分|评价|评论|打分)"
     r"|(?:评分人数|评价人数|评论数|评分数|评价数|ratings?)\s*[:：]?\s*(?P<m>[\d,.]+\s*(?:万|亿|千)?\s*\+?)", re.I)
 _NO_RATING = re.compile(r"(暂无评分|暂无评价|尚无评分|还没有评分|无评分|no ratings)", re.I)
 _DOWNLOADS = re.compile(
-    r"(?P<a>(?:超过|超|逾|约|近)?\s*[\d,.]+\s*(?:万亿|百万|千万|万|亿|千)?\s*(?:\+|以上|余)?)\s*(?:次|人)?\s*(?:安装|下载)(?!量|次数|地址|链接|按钮)"
+    r"(?P<a>(?:超过|超|逾|约|近)?\s*[\d,.]+\s*(?:万亿|百万|千万|万|亿|千)?\s*(?:\+|以上|余)?)[ \t]*(?:次|人)?[ \t]*(?:安装|下载)(?!量|次数|地址|链接|按钮)"
     r"|(?:下载量|下载次数|安装量|安装次数|下载|安装)\s*[:：]\s*(?P<b>(?:超过|超|逾|约|近)?\s*[\d,.]+\s*(?:万亿|百万|千万|万|亿|千)?\s*(?:\+|以上|余)?)")
 _VERSION = re.compile(r"(?:版本号?|当前版本|最新版本|version)\s*[:：]?\s*[vV]?\s*(\d+(?:\.\d+){0,3})", re.I)
 _UPDATED = re.compile(r"(?:更新时间|更新日期|最近更新|上架时间|发布时间|updated)\s*[:：]?\s*([^\n]{6,24})", re.I)
@@ -225,7 +227,9 @@ _SIZE = re.compile(r"(?:大小|文件大小|安装包大小|size)\s*[:：]?\s*(\
 
 
 def _page_lines(page: Page) -> str:
-    soup = page.soup
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page.text, "lxml")     # a copy: page.soup is shared and must keep its scripts
     for tag in soup(["script", "style", "noscript", "template"]):
         tag.decompose()
     text = soup.get_text("\n")
@@ -284,8 +288,8 @@ def _scale(value: float, marker: str | None, best=None) -> Optional[float]:
 def android_listing(page: Page, store: str, app_id: str, crawl_date: date | None = None) -> Listing:
     """An Android store's app page (as served, or as a browser rendered it) -> the app's listing.
 
-    Absent when the store answers 404/410 or says the app does not exist / was taken down; a page that
-    shows no app name and none of the fields is absent too (a store's empty search landing)."""
+    Absent when the store answers 404/410 or says the app does not exist / was taken down; a page on
+    which no field is recognised is an error (never proof of absence)."""
     if page.status in (404, 410):
         return Listing(store=store, app_id=app_id, status=ABSENT, url=page.url,
                        evidence=f"HTTP {page.status}: the store has no page for {app_id}")
@@ -297,6 +301,11 @@ def android_listing(page: Page, store: str, app_id: str, crawl_date: date | None
     og = page.soup.find("meta", attrs={"property": "og:title"})
     h1 = page.soup.find("h1")
     name = ld.get("name") or (og.get("content") if og else None) or (h1.get_text(" ", strip=True) if h1 else None)
+    if not name and page.soup.title and page.soup.title.string:
+        # '<name>app下载-<name>安卓版下载-应用宝官网': the first part, without the download wording
+        first = re.split(r"\s*[-_|–—]\s*", page.soup.title.string.strip())[0]
+        first = re.sub(r"(官方)?(手机)?(安卓版|app|APP|客户端)?(免费)?(下载|安装)?$", "", first).strip()
+        name = first or None
     listing.name = fold(name).strip() if name else None
     # rating
     rating = None
@@ -354,13 +363,17 @@ def android_listing(page: Page, store: str, app_id: str, crawl_date: date | None
     listing.developer = ld.get("developer") or (m.group(1).strip() if m else None)
     m = _SIZE.search(text)
     size_text = ld.get("size") or (m.group(1) if m else None)
+    if not size_text:   # a bare '86.3M' line next to the download count
+        m = re.search(r"^(\d+(?:\.\d+)?\s*(?:GB|G|MB|M))$", text, re.M | re.I)
+        size_text = m.group(1) if m else None
     listing.size_bytes = parse_size(str(size_text)) if size_text else None
     if _NOT_LISTED.search(text) and listing.rating is None and listing.version is None:
         return Listing(store=store, app_id=app_id, status=ABSENT, url=page.url,
                        evidence=f"the store says: '{_NOT_LISTED.search(text).group(0)}'")
     if not listing.name and listing.version is None and listing.rating_count is None and listing.downloads is None:
-        return Listing(store=store, app_id=app_id, status=ABSENT, url=page.url,
-                       evidence="the page shows no app (no name, version, rating or downloads)")
+        # Not proof of absence (a new layout, a half-rendered page): the reading failed.
+        return Listing(store=store, app_id=app_id, status=ERROR, url=page.url,
+                       evidence="no app fields recognised on the page (no name, version, rating or downloads)")
     listing.evidence = "; ".join([f"{listing.name}", *notes, f"version {listing.version}",
                                   f"updated {listing.release_date}"])[:600]
     return listing

@@ -19,9 +19,9 @@ def looks_like_challenge(page: Page) -> bool:
 
     The signatures (statuses, script patterns, interstitial wording) are data in the portal lexicon.
     """
-    from collectors.portal import detect_challenge
+    from collectors.portal import challenge_reason
 
-    return detect_challenge(page)
+    return challenge_reason(page, include_shell=False) is not None
 
 
 def is_empty_shell(page: Page) -> bool:

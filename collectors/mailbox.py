@@ -140,7 +140,7 @@ _LABELS = [
 ]
 _REPLY_TEXT_LABEL = re.compile(r"^(?:回复|答复|办理|处理|回应)(?:内容|意见|结果|情况)|^办理结果|^处理结果")
 _LETTER_TEXT_LABEL = re.compile(r"^(?:来信|留言|诉求|信件|投诉)(?:内容|正文|详情)")
-_NO_REPLY_TEXT = re.compile(r"^(?:暂无(?:回复|答复)(?:内容)?|无|--|-|—)?$")
+_NO_REPLY_TEXT = re.compile(r"^(?:暂无(?:回复|答复|办理结果|结果)?(?:内容|信息)?|无|--|-|—)?$")
 
 
 def classify_status(text: str) -> Optional[str]:

@@ -834,8 +834,11 @@ def is_empty_shell(page: Page, lexicon: PortalLexicon | None = None) -> bool:
     return bool(page.soup.find("script")) and len(links) < 3
 
 
-def challenge_reason(page: Page, lexicon: PortalLexicon | None = None) -> str | None:
-    """Why the page looks like an anti-bot challenge instead of the real page, or None."""
+def challenge_reason(page: Page, lexicon: PortalLexicon | None = None, include_shell: bool = True) -> str | None:
+    """Why the page looks like an anti-bot challenge instead of the real page, or None.
+
+    include_shell=False leaves out unrendered single-page shells: they are not a refusal, only a page
+    that needs a browser (fetch classification treats them as ok; spiders render them)."""
     lexicon = lexicon or default_portal_lexicon()
     text = _visible_text(page)
     short = len(text) < lexicon.challenge_max_text_chars
@@ -850,7 +853,7 @@ def challenge_reason(page: Page, lexicon: PortalLexicon | None = None) -> str | 
         word = next((w for w in lexicon.challenge_text_keywords if w.lower() in compact_text), None)
         if word:
             return f"interstitial text {word!r} on a page with {len(text)} characters of text"
-    if not page.rendered and is_empty_shell(page, lexicon):
+    if include_shell and not page.rendered and is_empty_shell(page, lexicon):
         return f"empty shell: {len(text)} characters of text, scripts only"
     return None
 

@@ -60,3 +60,74 @@ class MessageBoardStat(SQLModel, table=True):
     replied_within_15d_share: Optional[float] = None
     reply_length_median: Optional[float] = None
     evidence_snapshots: list = Field(default_factory=list, sa_column=Column(JSON))
+
+
+# --- reading and writing (used by spiders/mailbox.py) ------------------------------------------------
+
+def load_messages(url: str | None, city_code: str, board: str) -> dict[str, dict]:
+    """Stored messages of one board: message_id -> row dict."""
+    from sqlalchemy import select
+
+    from storage import db
+
+    engine = db.ensure_schema(url)
+    with engine.connect() as conn:
+        rows = conn.execute(select(Message.__table__).where(Message.city_code == city_code,
+                                                            Message.board == board)).mappings().all()
+    return {r["message_id"]: dict(r) for r in rows}
+
+
+def city_population(url: str | None, city_code: str, fallback: int | None = None) -> int | None:
+    """The city's population from the city table; when unknown there and the source entry gives one
+    (the sample web does), that number is written into the city table and used."""
+    from sqlalchemy import select, update
+
+    from storage import db
+    from storage.models import City
+
+    engine = db.ensure_schema(url)
+    with engine.begin() as conn:
+        row = conn.execute(select(City.population).where(City.code == city_code)).first()
+        if row and row[0]:
+            return int(row[0])
+        if fallback and row is not None:
+            conn.execute(update(City).where(City.code == city_code).values(population=int(fallback)))
+            return int(fallback)
+    return int(fallback) if fallback else None
+
+
+def save_messages(url: str | None, run_id: int | None, crawl_date, city_code: str, board: str, merged) -> int:
+    """Upsert the messages read in this run (``merged``: (collectors.mailbox.Message, extras) pairs).
+    Text fields are scrubbed of personal data here, whatever the caller did."""
+    from collectors.mailbox import scrub_pii
+    from storage import db
+
+    rows = []
+    for msg, extra in merged:
+        if extra.get("stored"):
+            continue
+        rows.append(dict(city_code=city_code, board=board, message_id=scrub_pii(msg.message_id),
+                         title=scrub_pii(msg.title), category=scrub_pii(msg.category), status=msg.status
+                         or ("replied" if msg.replied else None),
+                         submitted_date=msg.submitted.isoformat() if msg.submitted else None,
+                         reply_date=msg.reply_date.isoformat() if msg.reply_date else None,
+                         reply_department=scrub_pii(msg.department), reply_length=msg.reply_length,
+                         date_flag=msg.date_flag, list_url=extra.get("list_url"), detail_url=msg.detail_url,
+                         detail_status=extra.get("detail_status"), first_run_id=run_id, run_id=run_id,
+                         snapshot_id=extra.get("snapshot_id"), checked_on=crawl_date.isoformat()))
+    if rows:
+        with db.get_engine(url).begin() as conn:
+            db.upsert(conn, Message, rows, ["city_code", "board", "message_id"],
+                      update=[k for k in rows[0] if k not in ("city_code", "board", "message_id", "first_run_id")])
+    return len(rows)
+
+
+def save_board_stats(url: str | None, rows: list[dict]) -> None:
+    from storage import db
+
+    if not rows:
+        return
+    cols = [c.name for c in MessageBoardStat.__table__.columns if c.name != "id"]
+    full = [{c: r.get(c) for c in cols} for r in rows]
+    with db.get_engine(url).begin() as conn:
+        db.upsert(conn, MessageBoardStat, full, ["city_code", "board", "period", "run_id"])
