@@ -16,6 +16,10 @@ DEFAULT_SEED = 20260630
 # so adding a generator never changes what the others produce.
 GENERATORS = [
     ("sgi.sampleweb.portals", "add_portals"),
+    ("sgi.sampleweb.mailbox", "add_boards"),
+    ("sgi.sampleweb.apps", "add_apps"),
+    ("sgi.sampleweb.opendata", "add_opendata"),
+    ("sgi.sampleweb.policy", "add_policies"),
 ]
 
 
