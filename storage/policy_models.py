@@ -70,4 +70,8 @@ def save_policy(url: str | None, doc_rows: list[dict], attachment_rows: list[dic
         if doc_rows:
             db.upsert(conn, PolicyDocument, doc_rows, ["city_code", "doc_key"])
         if attachment_rows:
+            from storage.store import page_identity
+
+            # The sample web's ports change between runs; they are not part of an attachment's identity.
+            attachment_rows = [{**row, "url": page_identity(row["url"])} for row in attachment_rows]
             db.upsert(conn, PolicyAttachment, attachment_rows, ["city_code", "doc_key", "url"])

@@ -170,7 +170,7 @@ class CrawlStore:
         key = (spider, page_identity(requested_url), page_identity(final_url))
         with self._lock:
             self._attempts[key] = attempt = self._attempts.get(key, 0) + 1
-        return hashlib.sha1(f"{self.run_id}|{spider}|{requested_url}|{final_url}|{attempt}".encode()).hexdigest()
+        return hashlib.sha1(f"{self.run_id}|{key[0]}|{key[1]}|{key[2]}|{attempt}".encode()).hexdigest()
 
     def _add_snapshot(self, row: dict) -> None:
         with self._lock:

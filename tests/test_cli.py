@@ -76,12 +76,13 @@ def test_exports_long_wide_csv_xlsx_parquet(demo, tmp_path):
     assert len(wide) == len(long[["city_code", "period"]].drop_duplicates())   # one row per city and period
     # A wide cell equals the long value for the same city and indicator (site_search of one city).
     row = long[(long.indicator == "site_search") & (long.status == "ok")].iloc[0]
-    cell = wide.loc[wide.city_code == row.city_code, "site_search"].iloc[0]
+    cell = wide.loc[(wide.city_code == row.city_code) & (wide.period == row.period), "site_search"].iloc[0]
     assert float(cell) == float(row.value)
     # Blocked values stay empty in the wide table: missing is not zero.
     blocked = long[long.status == "blocked"].iloc[0]
     if blocked.indicator in wide.columns:
-        assert pd.isna(wide.loc[wide.city_code == blocked.city_code, blocked.indicator].iloc[0])
+        assert pd.isna(wide.loc[(wide.city_code == blocked.city_code) & (wide.period == blocked.period),
+                                blocked.indicator].iloc[0])
     parquet = pd.read_parquet(tmp_path / "long.parquet")
     assert len(parquet) == len(long)
     sheets = pd.read_excel(tmp_path / "wide.xlsx", sheet_name=None)

@@ -101,3 +101,10 @@ def test_sample_web_ports_are_not_part_of_a_page_identity():
     assert page_identity("http://www.sz.gov.cn.test:18630/a?b=1") == "http://www.sz.gov.cn.test/a?b=1"
     assert page_identity("https://data.x.gov.cn.test:443/") == "https://data.x.gov.cn.test/"
     assert page_identity("https://www.gov.cn:8443/a") == "https://www.gov.cn:8443/a"   # real hosts keep theirs
+
+
+def test_the_same_page_on_another_sample_port_is_the_same_snapshot(store):
+    a = snapshot(store, url="http://www.sz.gov.cn.test:18630/")
+    store._attempts.clear()           # a rerun of the run starts counting again
+    b = snapshot(store, url="http://www.sz.gov.cn.test:40111/")
+    assert a.id == b.id
