@@ -53,6 +53,7 @@ class CityCrawl:
     link_results: list = field(default_factory=list)      # (url, 'ok'|'broken'|'excluded', ref)
     ipv6: Finding | None = None
     cookies: dict = field(default_factory=dict)           # from a browser that passed a challenge
+    unread: list = field(default_factory=list)            # (role, url, 'blocked'|'error') pages we could not read
     done: bool = False
 
 
@@ -201,7 +202,10 @@ class PortalSpider(SgiSpider):
         page = page_from_response(response)
         ref = response.meta.get("sgi_snapshot")
         state.pending -= 1
-        if classify_fetch(page) == OK:
+        fetch = classify_fetch(page)
+        if fetch in (FETCH_BLOCKED, "error"):
+            state.unread.append(("column", response.url, BLOCKED if fetch == FETCH_BLOCKED else ERROR))
+        if fetch == OK:
             newest, count = rules.column_status(page, response.meta["column_kind"], self.crawl_date)
             state.columns.append((response.meta["column_kind"], page.url, newest, count, ref))
             state.meta_pages.append(("column", *_counts(rules.meta_tag_counts(page, "column")), ref))
@@ -214,7 +218,10 @@ class PortalSpider(SgiSpider):
         state = response.meta["sgi_state"]
         page = page_from_response(response)
         state.pending -= 1
-        if classify_fetch(page) == OK:
+        fetch = classify_fetch(page)
+        if fetch in (FETCH_BLOCKED, "error"):
+            state.unread.append(("article", response.url, BLOCKED if fetch == FETCH_BLOCKED else ERROR))
+        if fetch == OK:
             state.meta_pages.append(("article", *_counts(rules.meta_tag_counts(page, "article")),
                                      response.meta.get("sgi_snapshot")))
         yield from self._maybe_finish(state)
@@ -250,6 +257,8 @@ class PortalSpider(SgiSpider):
             return
         if role == "link":
             state.link_results.append((request.url, "excluded" if robots else "broken", ref))
+        elif role in ("column", "article") and not robots:
+            state.unread.append((role, request.url, ERROR))
         for item in self._maybe_finish(state):
             yield item
 
@@ -279,11 +288,28 @@ class PortalSpider(SgiSpider):
 
     def _inspection_items(self, state: CityCrawl):
         home = state.home_ref
-        # Columns: stale (news > 14 days, notices / policies > 183 days) and empty.
-        findings = inspection.column_findings(state.columns, self.crawl_date)
+        # A sampled page we could not read makes the counts over the sample unknown, not smaller.
+        unread_columns = [u for u in state.unread if u[0] == "column"]
         col_refs = [c[4].id for c in state.columns if c[4]]
-        for f in findings:
-            yield self.observe(state.city_code, f, home, col_refs)
+        if unread_columns:
+            yield from self._unknown(state, ("stale_columns", "empty_columns"), unread_columns)
+        else:
+            # Columns: stale (news > 14 days, notices / policies > 183 days) and empty.
+            for f in inspection.column_findings(state.columns, self.crawl_date):
+                yield self.observe(state.city_code, f, home, col_refs)
+        if state.unread:
+            yield from self._unknown(state, ("page_meta_tags_share",), state.unread)
+        else:
+            yield from self._meta_tags_item(state)
+        yield from self._broken_links_item(state)
+
+    def _unknown(self, state: CityCrawl, codes, unread):
+        status = BLOCKED if any(u[2] == BLOCKED for u in unread) else ERROR
+        reason = "could not read sampled page(s): " + ", ".join(f"{u[1]} ({u[2]})" for u in unread[:5])
+        yield from self.unreadable(state.city_code, status, state.home_ref, reason, codes=codes)
+
+    def _meta_tags_item(self, state: CityCrawl):
+        home = state.home_ref
         # Page meta tags over home + sampled columns + one article per column.
         pages = [("home", *_counts(rules.meta_tag_counts(state.home_page, "home")), home)] + state.meta_pages
         present = sum(p[1] for p in pages)
@@ -293,6 +319,9 @@ class PortalSpider(SgiSpider):
             "page_meta_tags_share", share, OK if share is not None else ABSENT,
             f"{present}/{applicable} required tags on {len(pages)} pages", "portal.page_meta_tags", RULE_VERSION),
             home, [p[3].id for p in pages if p[3]])
+
+    def _broken_links_item(self, state: CityCrawl):
+        home = state.home_ref
         # Broken links over the sample (blocked and robots-excluded links do not count).
         checked = [r for r in state.link_results if r[1] != "excluded"]
         broken = [r for r in checked if r[1] == "broken"]

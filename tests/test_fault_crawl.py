@@ -71,3 +71,10 @@ def test_run_counts_responses_by_status(crawled):
     run = crawled.execute("SELECT requests, responses_by_status, state FROM crawl_run").fetchone()
     assert run["state"] == "finished" and run["requests"] > 5
     assert '"412"' in run["responses_by_status"] and '"500"' in run["responses_by_status"]
+
+
+def test_a_failed_column_makes_the_column_counts_unknown_not_smaller(crawled):
+    got = statuses(crawled, "450100")
+    for code in ("stale_columns", "empty_columns", "page_meta_tags_share"):
+        assert got[code]["status"] == "error", (code, got[code]["status"], got[code]["evidence_detail"])
+        assert "/xwdt/" in got[code]["evidence_detail"]

@@ -84,7 +84,31 @@ document.cookie="{CHALLENGE_COOKIE}="+s+";path=/";setTimeout(function(){{locatio
 </script><noscript>请开启JavaScript并刷新该页.</noscript></body></html>""".encode()
 
 
-class _ThreadingHTTPServer6(ThreadingHTTPServer):
+class _Server(ThreadingHTTPServer):
+    """Threaded server whose TLS handshake happens in the connection's own thread: a client that
+    connects and stalls must not block the accept loop for everyone else."""
+
+    daemon_threads = True
+    ssl_context: ssl.SSLContext | None = None
+
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        if self.ssl_context is not None:
+            sock = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, addr
+
+    def finish_request(self, request, client_address):
+        if self.ssl_context is not None:
+            request.settimeout(10)
+            try:
+                request.do_handshake()
+            except (ssl.SSLError, OSError):
+                return
+            request.settimeout(None)
+        super().finish_request(request, client_address)
+
+
+class _Server6(_Server):
     address_family = socket.AF_INET6
 
 
@@ -125,9 +149,9 @@ class SampleWebServer:
         # The same ports on [::1], so IPv6-capable sample hosts really answer over IPv6.
         self.ipv6 = True
         try:
-            self._listen(_ThreadingHTTPServer6, ("::1", self.http_port), handler, "http", None)
+            self._listen(_Server6, ("::1", self.http_port), handler, "http", None)
             if ctx:
-                self._listen(_ThreadingHTTPServer6, ("::1", self.https_port), handler, "https", ctx)
+                self._listen(_Server6, ("::1", self.https_port), handler, "https", ctx)
         except OSError:
             self.ipv6 = False
         for srv in self._servers:
@@ -139,17 +163,15 @@ class SampleWebServer:
     def _listen_preferring(self, port: int, handler, scheme, ctx):
         if port:
             try:
-                return self._listen(ThreadingHTTPServer, (self.bind_host, port), handler, scheme, ctx)
+                return self._listen(_Server, (self.bind_host, port), handler, scheme, ctx)
             except OSError:
                 pass   # taken: any free port will do
-        return self._listen(ThreadingHTTPServer, (self.bind_host, 0), handler, scheme, ctx)
+        return self._listen(_Server, (self.bind_host, 0), handler, scheme, ctx)
 
     def _listen(self, cls, address, handler, scheme, ctx):
         srv = cls(address, handler)
-        srv.daemon_threads = True
         srv.scheme = scheme
-        if ctx is not None:
-            srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        srv.ssl_context = ctx
         self._servers.append(srv)
         return srv
 
@@ -248,6 +270,7 @@ class SampleWebServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            timeout = 60                   # an idle keep-alive connection frees its thread
             server_version = "nginx"       # what most Chinese government sites announce
             sys_version = ""
 
