@@ -75,10 +75,6 @@ class AppsSpider(SgiSpider):
     source_kind = "app"
     indicators = rules.APP_CODES
 
-    async def start(self):
-        for item in self.start_requests():
-            yield item
-
     def start_requests(self):
         by_city: dict[str, CityState] = {}
         for source in self.selected_sources():

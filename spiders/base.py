@@ -77,6 +77,18 @@ class SgiSpider(scrapy.Spider):
             sources = [s for s in sources if s.city_code in wanted]
         return sources
 
+    def sources_by_city(self) -> dict[str, list]:
+        """The selected sources grouped by city, in source-file order."""
+        by_city: dict[str, list] = {}
+        for source in self.selected_sources():
+            by_city.setdefault(source.city_code, []).append(source)
+        return by_city
+
+    async def start(self):
+        # Scrapy's asynchronous entry point; sgi spiders write start_requests().
+        for item in self.start_requests():
+            yield item
+
     @property
     def period(self) -> str:
         return self.crawl_date.isoformat()

@@ -87,16 +87,10 @@ class MailboxSpider(SgiSpider):
     source_kind = "mailbox"
     indicators = rules.CODES
 
-    async def start(self):
-        for item in self.start_requests():
-            yield item
-
     def start_requests(self):
         from storage.mailbox_models import load_messages
 
-        by_city: dict[str, list] = {}
-        for source in self.selected_sources():
-            by_city.setdefault(source.city_code, []).append(source)
+        by_city = self.sources_by_city()
         db_url = self.settings.get("SGI_DATABASE_URL")
         for city, sources in by_city.items():
             boards = []

@@ -54,10 +54,6 @@ class OpendataSpider(SgiSpider):
     source_kind = "opendata"
     indicators = rules.INDICATORS
 
-    async def start(self):
-        for item in self.start_requests():
-            yield item
-
     def start_requests(self):
         for source in self.selected_sources():
             options = dict(source.options or {})

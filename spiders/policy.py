@@ -72,14 +72,8 @@ class PolicySpider(SgiSpider):
     source_kind = "policy"
     indicators = rules.CODES
 
-    async def start(self):
-        for item in self.start_requests():
-            yield item
-
     def start_requests(self):
-        by_city: dict[str, list] = {}
-        for source in self.selected_sources():
-            by_city.setdefault(source.city_code, []).append(source)
+        by_city = self.sources_by_city()
         for city, sources in by_city.items():
             state = CityCrawl(city, sources, options=dict(sources[0].options or {}))
             for source in sources:

@@ -65,10 +65,6 @@ class PortalSpider(SgiSpider):
     def indicators(self):
         return portal_indicator_codes()
 
-    async def start(self):
-        for item in self.start_requests():
-            yield item
-
     def start_requests(self):
         for source in self.selected_sources():
             state = CityCrawl(source.city_code, source)
