@@ -1,6 +1,7 @@
 """The sample web's message boards (市长信箱 / 12345 公示 / 人民网领导留言板) and their ground truth.
 
-:func:`add_boards` adds four boards of three kinds:
+:func:`add_boards` adds four boards of three kinds (and, from a random stream of their own, five smaller
+boards in the same layouts for 厦门, 青岛, 武汉, 成都 and 兰州: see ``EXTRA_BOARDS``):
 
 =============  ======  ===========================  ==========================================================
 board          city    host                         what makes it hard
@@ -167,7 +168,12 @@ STATUS_TEXT = {"replied": "已回复", "in_progress": "办理中", "not_replied"
 # hz-mayor: HTML list (no dates) + detail pages
 # ---------------------------------------------------------------------------------------------------
 
-def build_html_mailbox(web: SampleWeb, rng: random.Random, board: Board) -> Site:
+HZ_BRAND = {"gov": "杭州市人民政府", "portal": "www.hangzhou.gov.cn.test", "phone": "0571-12345",
+            "mail": "hz12345@hangzhou.gov.cn.test"}
+
+
+def build_html_mailbox(web: SampleWeb, rng: random.Random, board: Board, brand: Optional[dict] = None) -> Site:
+    brand = brand or HZ_BRAND
     site = Site(host=board.host, city_code=board.city, kind="mailbox", template="hanweb-mail",
                 notes="市长信箱: list without dates, detail pages with dates; one 404 detail",
                 robots_txt="User-agent: *\nDisallow: /admin/\n")
@@ -182,10 +188,10 @@ def build_html_mailbox(web: SampleWeb, rng: random.Random, board: Board) -> Site
         nav = f'<div class="page">共{n}页 第{p}页 '
         nav += '<a href="list.jsp">首页</a> ' + (f'<a href="list.jsp?pageNo={p - 1}">上一页</a> ' if p > 1 else "")
         nav += (f'<a href="list.jsp?pageNo={p + 1}">下一页</a> ' if p < n else "") + f'<a href="list.jsp?pageNo={n}">尾页</a></div>'
-        html = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>市长信箱 - 杭州市人民政府</title></head><body>'
-                f'<div class="top"><a href="http://www.hangzhou.gov.cn.test/">杭州市人民政府</a> &gt; 市长信箱</div>'
-                f'<div class="tip">写信须知：请勿在信件中留下个人隐私信息。咨询电话 0571-12345</div>'
-                f'<ul class="mail-list">\n{rows}</ul>{nav}<div class="foot">主办：杭州市人民政府办公厅</div></body></html>')
+        html = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>市长信箱 - {brand["gov"]}</title></head><body>'
+                f'<div class="top"><a href="http://{brand["portal"]}/">{brand["gov"]}</a> &gt; 市长信箱</div>'
+                f'<div class="tip">写信须知：请勿在信件中留下个人隐私信息。咨询电话 {brand["phone"]}</div>'
+                f'<ul class="mail-list">\n{rows}</ul>{nav}<div class="foot">主办：{brand["gov"]}办公厅</div></body></html>')
         path = "/mail/list.jsp" if p == 1 else f"/mail/list.jsp?pageNo={p}"
         site.resources[path] = Resource(html.encode("utf-8"))
     for m in board.messages:
@@ -205,7 +211,7 @@ def build_html_mailbox(web: SampleWeb, rng: random.Random, board: Board) -> Site
                 f'<tr><th>来信时间：</th><td>{_fmt(m.submitted, style)}</td></tr>'
                 f'<tr><th>来信内容：</th><td>{_letter_body(rng, m)}</td></tr>'
                 f'<tr><th>办理状态：</th><td>{STATUS_TEXT[m.status]}</td></tr>{reply}</table>'
-                f'<div class="foot">联系我们：hz12345@hangzhou.gov.cn.test</div></body></html>')
+                f'<div class="foot">联系我们：{brand["mail"]}</div></body></html>')
         site.resources[f"/mail/detail.jsp?id={m.mid}"] = Resource(html.encode("utf-8"))
     return site
 
@@ -259,8 +265,8 @@ def api_answer(boards: dict[int, Board]):
     return answer
 
 
-def build_json_board(boards: list[Board]) -> Site:
-    site = Site(host="liuyan.people.com.cn.test", city_code=boards[0].city, kind="mailbox", template="spa-api",
+def build_json_board(boards: list[Board], host: str = "liuyan.people.com.cn.test") -> Site:
+    site = Site(host=host, city_code=boards[0].city, kind="mailbox", template="spa-api",
                 notes="leaders' board JSON API, signed and time-stamped POST")
     by_fid = {b.fid: b for b in boards}
     for b in boards:
@@ -279,7 +285,16 @@ def build_json_board(boards: list[Board]) -> Site:
 # nn-12345: GBK table with TRS script paging
 # ---------------------------------------------------------------------------------------------------
 
-def build_gbk_table(web: SampleWeb, rng: random.Random, board: Board) -> Site:
+GBK_COLUMNS = ("mid", "title", "category", "submitted", "status", "dept", "reply_date")
+GBK_HEADERS = {"mid": "工单编号", "title": "诉求标题", "category": "诉求类型", "submitted": "受理时间",
+               "status": "办理状态", "dept": "承办单位", "reply_date": "办结时间"}
+
+
+def build_gbk_table(web: SampleWeb, rng: random.Random, board: Board, name: str = "南宁12345热线",
+                    phone: str = "0771-12345", columns: Optional[tuple] = None,
+                    full_dates: bool = False) -> Site:
+    """``columns`` (a permutation of GBK_COLUMNS) and ``full_dates`` ('2026/05/01 14:05' everywhere) vary
+    the layout; the defaults give the 南宁 table."""
     site = Site(host=board.host, city_code=board.city, kind="mailbox", template="trs-12345",
                 notes="GBK 12345 publicity table, script paging, dates in table, replies on detail pages")
     ref = web.reference_date
@@ -289,22 +304,37 @@ def build_gbk_table(web: SampleWeb, rng: random.Random, board: Board) -> Site:
     def cell_date(d: Optional[date]) -> str:
         if d is None:
             return "--"
+        if full_dates:
+            return f"{d.year}/{d.month:02d}/{d.day:02d} 14:05"
         if 0 <= (ref - d).days < 300:
             return f"{d.month}月{d.day}日"
         return d.isoformat()
 
+    def status_text(m: Msg) -> str:
+        return "已办结" if m.status == "replied" else "办理中" if m.status == "in_progress" else "待处理"
+
+    def cell(m: Msg, col: str) -> str:
+        return {"mid": m.mid, "title": f'<A href="./detail/{m.mid}.html" target=_blank>{m.title}</A>',
+                "category": m.category, "submitted": cell_date(m.submitted), "status": status_text(m),
+                "dept": m.dept or "--", "reply_date": cell_date(m.reply_date)}[col]
+
     for i, items in enumerate(pages):
-        rows = "".join(
-            f'<TR><TD>{m.mid}</TD><TD align=left><A href="./detail/{m.mid}.html" target=_blank>{m.title}</A>'
-            f'<TD>{m.category}<TD>{cell_date(m.submitted)}<TD>{"已办结" if m.status == "replied" else "办理中" if m.status == "in_progress" else "待处理"}'
-            f'<TD>{m.dept or "--"}<TD>{cell_date(m.reply_date)}</TR>\n'
-            for m in items)
+        if columns is not None:
+            rows = "".join("<TR>" + "".join(f"<TD>{cell(m, c)}</TD>" for c in columns) + "</TR>\n" for m in items)
+            head = "<TR class=th>" + "".join(f"<TD>{GBK_HEADERS[c]}</TD>" for c in columns) + "</TR>\n"
+        else:
+            head = ('<TR class=th><TD>工单编号<TD>诉求标题<TD>诉求类型<TD>受理时间'
+                    '<TD>办理状态<TD>承办单位<TD>办结时间</TR>\n')
+            rows = "".join(
+                f'<TR><TD>{m.mid}</TD><TD align=left><A href="./detail/{m.mid}.html" target=_blank>{m.title}</A>'
+                f'<TD>{m.category}<TD>{cell_date(m.submitted)}<TD>{status_text(m)}'
+                f'<TD>{m.dept or "--"}<TD>{cell_date(m.reply_date)}</TR>\n'
+                for m in items)
         html = ('<HTML><HEAD><META http-equiv="Content-Type" content="text/html; charset=gb2312">'
-                '<TITLE>南宁12345热线 - 诉求公示</TITLE><SCRIPT src="/js/createPageHTML.js"></SCRIPT></HEAD><BODY>'
-                '<TABLE class=gs width=980 border=1><TR class=th><TD>工单编号<TD>诉求标题<TD>诉求类型<TD>受理时间'
-                f'<TD>办理状态<TD>承办单位<TD>办结时间</TR>\n{rows}</TABLE>'
+                f'<TITLE>{name} - 诉求公示</TITLE><SCRIPT src="/js/createPageHTML.js"></SCRIPT></HEAD><BODY>'
+                f'<TABLE class=gs width=980 border=1>{head}{rows}</TABLE>'
                 f'<DIV class=page>共{n}页 <SCRIPT>createPageHTML({n}, {i}, "index", "html");</SCRIPT></DIV>'
-                '<P>热线电话：0771-12345</P></BODY></HTML>')
+                f'<P>热线电话：{phone}</P></BODY></HTML>')
         path = "/gsgk/" if i == 0 else f"/gsgk/index_{i}.html"
         site.resources[path] = Resource(html.encode("gbk"), content_type="text/html")
         if i == 0:
@@ -321,7 +351,7 @@ def build_gbk_table(web: SampleWeb, rng: random.Random, board: Board) -> Site:
         html = ('<HTML><HEAD><META http-equiv="Content-Type" content="text/html; charset=gb2312">'
                 f'<TITLE>{m.title}</TITLE></HEAD><BODY><H2>{m.title}</H2>'
                 f'<DIV class=bt>诉求内容</DIV><DIV class=nr>{_letter_body(rng, m)}</DIV>{result}'
-                f'<P>热线电话：0771-12345</P></BODY></HTML>')
+                f'<P>热线电话：{phone}</P></BODY></HTML>')
         site.resources[f"/gsgk/detail/{m.mid}.html"] = Resource(html.encode("gbk"), content_type="text/html")
     return site
 
@@ -353,6 +383,74 @@ def make_boards(web: SampleWeb, rng: random.Random) -> list[Board]:
         m = replied(b)[k]
         m.reply_date = m.submitted - timedelta(days=3)
     return [hz, sz, hzj, nn]
+
+
+# The boards of five more cities (厦门, 青岛, 武汉, 成都, 兰州): the same three layouts, modest sizes, drawn from
+# their own random stream so the four boards above (and their truth) do not change. 青岛's table puts its
+# columns in another order and writes every date as '2026/05/01 14:05'. 哈尔滨 has no board.
+EXTRA_BOARDS = [
+    # key, city, host, kind, prefix / fid, n, site name
+    ("xm-mayor", "350200", "szxx.xm.gov.cn.test", "html-mailbox", "XM", 90, "厦门市人民政府"),
+    ("qd-12345", "370200", "www.qd12345.gov.cn.test", "gbk-table", "QD", 120, "青岛12345政务服务便民热线"),
+    ("wh-ldly", "420100", "liuyan.wuhan.gov.cn.test", "json", 4201, 150, "武汉市领导留言板"),
+    ("cd-ldly", "510100", "ly.chengdu.gov.cn.test", "json", 5101, 110, "成都市领导留言板"),
+    ("lz-12345", "620100", "www.lz12345.gov.cn.test", "gbk-table", "LZ", 70, "兰州12345热线"),
+]
+QD_COLUMNS = ("submitted", "mid", "title", "status", "category", "reply_date", "dept")
+
+
+def make_extra_boards(web: SampleWeb, rng: random.Random) -> list[Board]:
+    ref = web.reference_date
+    pop = {c.code: c.population for c in web.cities}
+    out = []
+    for key, city, host, kind, tag, n, _ in EXTRA_BOARDS:
+        if kind == "json":
+            b = Board(key, city, host, kind, make_messages(rng, key, "", n, ref), pop.get(city), fid=tag)
+            for m in b.messages:
+                m.mid = str(tag * 10000 + int(m.mid))
+        else:
+            b = Board(key, city, host, kind, make_messages(rng, key, tag, n, ref), pop.get(city))
+        out.append(b)
+    return out
+
+
+def add_extra_boards(web: SampleWeb) -> list[Board]:
+    rng = random.Random(f"{web.seed}:extra-boards")
+    boards = make_extra_boards(web, rng)
+    names = {key: name for key, *_, name in EXTRA_BOARDS}
+    for b in boards:
+        name = names[b.key]
+        if b.kind == "html-mailbox":
+            web.add_site(build_html_mailbox(web, rng, b, {"gov": name, "portal": "www.xm.gov.cn.test",
+                                                          "phone": "0592-12345", "mail": "xm12345@xm.gov.cn.test"}))
+            web.sources.append({"city": b.city, "kind": "mailbox", "name": "厦门市市长信箱",
+                                "start_url": f"http://{b.host}/mail/list.jsp", "allowed_domains": [b.host],
+                                "options": {"board": b.key, "type": "html", "population": b.population,
+                                            "detail_link": r"detail\.jsp\?id=", "years_back": YEARS_BACK}})
+        elif b.kind == "json":
+            web.add_site(build_json_board([b], host=b.host))
+            web.sources.append({"city": b.city, "kind": "mailbox", "name": f"{name} fid={b.fid}",
+                                "start_url": f"http://{b.host}/threads/list?fid={b.fid}",
+                                "allowed_domains": [b.host],
+                                "options": {"board": b.key, "type": "json", "population": b.population,
+                                            "years_back": YEARS_BACK,
+                                            "api": {"url": API_PATH, "script": "/static/js/app.js",
+                                                    "key_pattern": r"SIGN_KEY\s*=\s*[\"']([^\"']+)",
+                                                    "sign": "{path}{t}{body}{key}",
+                                                    "body": {"fid": b.fid, "page": "{page}", "rows": 20,
+                                                             "orderType": 1}}}})
+        else:
+            qd = b.key == "qd-12345"
+            phone = "0532-12345" if qd else "0931-12345"
+            web.add_site(build_gbk_table(web, rng, b, name=name, phone=phone,
+                                         columns=QD_COLUMNS if qd else None, full_dates=qd))
+            web.sources.append({"city": b.city, "kind": "mailbox", "name": f"{name}诉求公示",
+                                "start_url": f"http://{b.host}/gsgk/", "allowed_domains": [b.host],
+                                "options": {"board": b.key, "type": "html", "population": b.population,
+                                            "page_template": "index_{i}.html", "detail_link": r"detail/",
+                                            "years_back": YEARS_BACK}})
+    web.truth.extend(city_truth(web, boards))
+    return boards
 
 
 def _known(m: Msg, board: Board) -> dict:
@@ -442,3 +540,4 @@ def add_boards(web: SampleWeb, rng: random.Random) -> None:
                         "options": {"board": nn.key, "type": "html", "page_template": "index_{i}.html",
                                     "detail_link": r"detail/", "years_back": YEARS_BACK}})
     web.truth.extend(city_truth(web, boards))
+    web.mailbox_boards = boards + add_extra_boards(web)

@@ -17,7 +17,9 @@ from sgi.sampleweb.runner import serve_sample_web
 
 pytestmark = pytest.mark.slow
 
-HOSTS = ("hd.hangzhou.gov.cn.test", "www.nn12345.gov.cn.test", "liuyan.people.com.cn.test")
+HOSTS = ("hd.hangzhou.gov.cn.test", "www.nn12345.gov.cn.test", "liuyan.people.com.cn.test",
+         "szxx.xm.gov.cn.test", "www.qd12345.gov.cn.test", "www.lz12345.gov.cn.test",
+         "liuyan.wuhan.gov.cn.test", "ly.chengdu.gov.cn.test")
 
 
 def _crawl(db_url: str, settings_file: Path, run_key: str, env: dict) -> None:

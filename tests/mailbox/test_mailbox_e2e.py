@@ -55,7 +55,8 @@ def test_every_board_matches_its_truth(demo):
     got = {(r["board"], r["period"]): r for r in con.execute(
         "SELECT * FROM message_board_stat WHERE run_id = ?", (run_id,))}
     rows = board_truth(web)
-    assert {r["board"] for r in rows} == {"hz-mayor", "rmw-539", "rmw-1012", "nn-12345"}
+    assert {r["board"] for r in rows} == {"hz-mayor", "rmw-539", "rmw-1012", "nn-12345",
+                                          "xm-mayor", "qd-12345", "wh-ldly", "cd-ldly", "lz-12345"}
     misses = []
     for want in rows:
         g = got.get((want["board"], want["period"]))
@@ -70,7 +71,8 @@ def test_every_board_matches_its_truth(demo):
 def test_messages_table_holds_the_hard_cases(demo):
     con = _con(demo)
     by_board = dict(con.execute("SELECT board, count(*) FROM message GROUP BY board").fetchall())
-    assert by_board == {"hz-mayor": 300, "rmw-539": 400, "rmw-1012": 250, "nn-12345": 350}   # duplicates merged
+    assert by_board == {"hz-mayor": 300, "rmw-539": 400, "rmw-1012": 250, "nn-12345": 350,   # duplicates merged
+                        "xm-mayor": 90, "qd-12345": 120, "wh-ldly": 150, "cd-ldly": 110, "lz-12345": 70}
     assert con.execute("SELECT count(*) FROM message WHERE date_flag = 'reply_before_submit'").fetchone()[0] == 2
     assert con.execute("SELECT count(*) FROM message WHERE detail_status = 'not_found'").fetchone()[0] == 2
     assert con.execute("SELECT count(*) FROM message WHERE run_id IS NULL OR snapshot_id IS NULL").fetchone()[0] == 0
