@@ -117,3 +117,22 @@ def test_portal_indicators_match_the_truth_for_every_city(demo):
         report.append(f"{code:26s} precision {precision:.2f} recall {recall:.2f}")
     print("\n".join(report))
     assert not misses, f"{len(misses)} mismatches:\n" + "\n".join(misses)
+
+
+def test_demo_scores_every_readable_city_on_all_three_dimensions(demo):
+    """scores.csv has capability, effect and institutional sub-scores for every sample city except the
+    one whose portal blocks everything: that city gets no score at all, never a zero."""
+    import pandas as pd
+
+    scores = pd.read_csv(demo["out"] / "scores.csv", dtype={"city_code": str})
+    year = scores[scores.period.astype(str) == "2026"]
+    wide = year[year.node.isin(["total", "capability", "effect", "institution"])].pivot_table(
+        index="city_code", columns="node", values="value")
+    blocked = {t["city_code"] for t in truth_rows(demo["out"])
+               if t["indicator"] == "portal_reachable" and t["status"] == "blocked"}
+    sample = {t["city_code"] for t in truth_rows(demo["out"])}
+    for city in sample - blocked:
+        for node in ("capability", "effect", "institution", "total"):
+            assert city in wide.index and pd.notna(wide.loc[city, node]), (city, node)
+    for city in blocked:
+        assert city not in wide.index or wide.loc[city].isna().all()
