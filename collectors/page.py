@@ -7,7 +7,12 @@ from functools import cached_property
 from typing import Mapping
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup
+import warnings
+
+from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
+
+# Sitemaps and XML list fragments are read with the same lenient HTML parser on purpose.
+warnings.filterwarnings("ignore", category=XMLParsedAsHTMLWarning)
 
 from collectors.encoding import decode_html
 

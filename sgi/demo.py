@@ -36,6 +36,7 @@ def run_demo(out_dir: Path, console: Console | None = None) -> dict:
                            as_of=running.web.reference_date, extra_settings=running.crawl_settings(),
                            command="sgi demo", console=console)
         write_truth(running.web, out_dir / "truth.csv")
+    console.print()
     n = export_indicators(out_dir / "indicators.csv", "csv", url=db_url)
     scores = _score(db_url, out_dir, console)
     df = observations_frame(db_url)
