@@ -41,6 +41,7 @@ from collectors.base import BLOCKED, ERROR, OK, Finding
 from collectors.fetch import BLOCKED as FETCH_BLOCKED
 from collectors.fetch import classify_fetch
 from spiders.base import SgiSpider, page_from_response
+from storage.warc import sha256_hex
 
 DEFAULT_ATTACHMENT_MAX = 20 * 1024 * 1024
 DEFAULT_MAX_PAGES = 100
@@ -212,7 +213,8 @@ class PolicySpider(SgiSpider):
             row.update(status=ERROR, skip_reason=f"HTTP {response.status}")
         else:
             body = response.body
-            row.update(size=len(body), digest=hashlib.sha256(body).hexdigest())
+            # The evidence middleware already took the body's sha256; reuse it.
+            row.update(size=len(body), digest=ref.digest if ref and ref.digest else sha256_hex(body))
             text, reason = rules.attachment_text(body, row.get("ext"))
             row.update(text=text, skip_reason=reason, status=OK if reason is None else "skipped")
         yield from self._answered(state)

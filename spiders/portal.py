@@ -175,7 +175,9 @@ class PortalSpider(SgiSpider):
         state = response.meta["sgi_state"]
         page = page_from_response(response)
         state.pending -= 1
-        if classify_fetch(page) == OK:
+        fetch = classify_fetch(page)
+        self._note_unread(state, "subpage", response.url, fetch)
+        if fetch == OK:
             state.page_refs[page.url] = response.meta.get("sgi_snapshot")
             found = rules.extract_portal(page, self.crawl_date)
             # Only presence on a sub-page counts: its absences say nothing about the portal.
@@ -187,11 +189,19 @@ class PortalSpider(SgiSpider):
         state = response.meta["sgi_state"]
         page = page_from_response(response)
         state.pending -= 1
-        if classify_fetch(page) == OK and inspection.is_sitemap_xml(page):
+        fetch = classify_fetch(page)
+        self._note_unread(state, "sitemap", response.url, fetch)
+        if fetch == OK and inspection.is_sitemap_xml(page):
             state.page_refs[page.url] = response.meta.get("sgi_snapshot")
             state.findings.append({"site_map": Finding("site_map", True, OK, f"{page.url} answers 200 with a sitemap",
                                                        "portal.site_map", RULE_VERSION, url=page.url)})
         yield from self._maybe_finish(state)
+
+    @staticmethod
+    def _note_unread(state: CityCrawl, role: str, url: str, fetch: str) -> None:
+        """Remember a page we were refused or failed to read (a 404 is a reading: the page is gone)."""
+        if fetch in (FETCH_BLOCKED, "error"):
+            state.unread.append((role, url, BLOCKED if fetch == FETCH_BLOCKED else ERROR))
 
     def parse_column(self, response):
         state = response.meta["sgi_state"]
@@ -199,8 +209,7 @@ class PortalSpider(SgiSpider):
         ref = response.meta.get("sgi_snapshot")
         state.pending -= 1
         fetch = classify_fetch(page)
-        if fetch in (FETCH_BLOCKED, "error"):
-            state.unread.append(("column", response.url, BLOCKED if fetch == FETCH_BLOCKED else ERROR))
+        self._note_unread(state, "column", response.url, fetch)
         if fetch == OK:
             newest, count = rules.column_status(page, response.meta["column_kind"], self.crawl_date)
             state.columns.append((response.meta["column_kind"], page.url, newest, count, ref))
@@ -215,8 +224,7 @@ class PortalSpider(SgiSpider):
         page = page_from_response(response)
         state.pending -= 1
         fetch = classify_fetch(page)
-        if fetch in (FETCH_BLOCKED, "error"):
-            state.unread.append(("article", response.url, BLOCKED if fetch == FETCH_BLOCKED else ERROR))
+        self._note_unread(state, "article", response.url, fetch)
         if fetch == OK:
             state.meta_pages.append(("article", *_counts(rules.meta_tag_counts(page, "article")),
                                      response.meta.get("sgi_snapshot")))
@@ -253,7 +261,7 @@ class PortalSpider(SgiSpider):
             return
         if role == "link":
             state.link_results.append((request.url, "excluded" if robots else "broken", ref))
-        elif role in ("column", "article") and not robots:
+        elif role in ("column", "article", "subpage", "sitemap") and not robots:
             state.unread.append((role, request.url, ERROR))
         for item in self._maybe_finish(state):
             yield item
@@ -275,7 +283,16 @@ class PortalSpider(SgiSpider):
         home = state.home_ref
         merged = rules.merge_findings(state.findings)
         refs_by_url = {u: r for u, r in state.page_refs.items() if r}
+        # A feature not found while a page that could hold it was unreadable is unknown, not absent.
+        unread_sub = [u for u in state.unread if u[0] == "subpage"]
+        unread_map = [u for u in state.unread if u[0] == "sitemap"]
         for code, finding in merged.items():
+            could_be_on = unread_sub if code in rules.SUBPAGE_FEATURES else []
+            if code == "site_map":
+                could_be_on = could_be_on + unread_map
+            if finding.status == ABSENT and could_be_on:
+                yield from self._unknown(state, (code,), could_be_on)
+                continue
             ref = refs_by_url.get(finding.url) or home
             yield self.observe(state.city_code, finding, ref)
         yield from self._inspection_items(state)
@@ -293,8 +310,9 @@ class PortalSpider(SgiSpider):
             # Columns: stale (news > 14 days, notices / policies > 183 days) and empty.
             for f in inspection.column_findings(state.columns, self.crawl_date):
                 yield self.observe(state.city_code, f, home, col_refs)
-        if state.unread:
-            yield from self._unknown(state, ("page_meta_tags_share",), state.unread)
+        unread_sample = [u for u in state.unread if u[0] in ("column", "article")]
+        if unread_sample:
+            yield from self._unknown(state, ("page_meta_tags_share",), unread_sample)
         else:
             yield from self._meta_tags_item(state)
         yield from self._broken_links_item(state)

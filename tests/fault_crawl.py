@@ -14,7 +14,7 @@ from sgi.sampleweb.model import Fault, Resource, SampleCity, SampleWeb, Site, Tr
 
 HOME = ("<html><head><title>某市人民政府</title></head><body>"
         "<form action='/search'><input name='q' type='text' placeholder='请输入关键字'><button>搜索</button></form>"
-        "<a href='/wzdt/'>网站地图</a><a href='/xwdt/'>新闻动态</a>" + "<p>政务动态</p>" * 50 + "</body></html>").encode()
+        "<a href='/wzdt/'>网站地图</a><a href='/xwdt/'>新闻动态</a><a href='/hdjl/'>政民互动</a>" + "<p>政务动态</p>" * 50 + "</body></html>").encode()
 
 # city code -> (host, how the portal misbehaves)
 CASES = {
@@ -35,6 +35,8 @@ def fault_web() -> SampleWeb:
         site.resources["/wzdt/"] = Resource(b"<html><body>sitemap</body></html>")
         # A news column that always fails: counts over the column sample become unknown, not smaller.
         site.resources["/xwdt/"] = Resource(b"oops", fault=Fault(status=500))
+        # The 政民互动 sub-page refuses us: features that could live there are unknown, not absent.
+        site.resources["/hdjl/"] = Resource(b"no", fault=Fault(status=403))
         web.add_site(site)
         web.cities.append(SampleCity(code, code))
         web.sources.append({"city": code, "kind": "portal", "name": f"{code} portal",

@@ -64,7 +64,7 @@ def test_the_working_portal_beside_them_is_read(crawled):
     got = statuses(crawled, "450100")
     assert got["portal_reachable"]["status"] == "ok" and got["portal_reachable"]["value_num"] == 1.0
     assert got["site_search"]["status"] == "ok" and got["site_map"]["status"] == "ok"
-    assert got["policy_interpretation"]["status"] == "absent"      # read and not there: that is absent
+    assert got["portal_https"]["status"] == "absent"      # read and not so: that is absent
 
 
 def test_run_counts_responses_by_status(crawled):
@@ -78,3 +78,14 @@ def test_a_failed_column_makes_the_column_counts_unknown_not_smaller(crawled):
     for code in ("stale_columns", "empty_columns", "page_meta_tags_share"):
         assert got[code]["status"] == "error", (code, got[code]["status"], got[code]["evidence_detail"])
         assert "/xwdt/" in got[code]["evidence_detail"]
+
+
+def test_a_blocked_sub_page_makes_its_features_unknown_not_absent(crawled):
+    from collectors.portal import SUBPAGE_FEATURES
+
+    got = statuses(crawled, "450100")
+    assert "mayor_mailbox" in SUBPAGE_FEATURES and "policy_interpretation" in SUBPAGE_FEATURES
+    for code in ("mayor_mailbox", "online_interview", "opinion_solicitation"):
+        assert got[code]["status"] == "blocked" and got[code]["value_num"] is None, (code, dict(got[code]))
+        assert "/hdjl/" in got[code]["evidence_detail"]
+    assert got["site_search"]["status"] == "ok"          # read on the home page itself
