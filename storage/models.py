@@ -137,4 +137,4 @@ class Score(SQLModel, table=True):
 
 # Tables of the individual harvests live beside their issue's code; importing them here registers them
 # on the shared metadata (Alembic, create_all).
-from storage import apps_models, mailbox_models, opendata_models, policy_models  # noqa: E402,F401
+from storage import apps_models, mailbox_models, opendata_models, override_models, policy_models  # noqa: E402,F401
