@@ -41,7 +41,7 @@ def score_database(db_url: str | None = None, framework: str = "sgi-default", pe
     from storage.models import Score
 
     fw = load_framework(framework)
-    obs = observations_frame(db_url)
+    obs = observations_frame(db_url, apply_overrides=True)   # auditors' corrections beat the machine's values
     obs = obs[obs["indicator"].isin(fw.indicator_codes())]
     if obs.empty:
         return None
