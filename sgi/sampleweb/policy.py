@@ -70,10 +70,18 @@ class CitySpec:
     paging: str          # trs | query | api
     template: str        # gkml | xxgk | gbk
     depts: tuple
+    report_title_extra: str = ""   # appended to the latest work report's title (see XSS_PROBE)
+
+
+# Crawled text is untrusted: one city's work-report title carries markup as *text* (escaped in the
+# page), which reaches the audit report through the work report's evidence snippet. Reports must show
+# it as text and never run it (tests/test_audit.py). No value depends on a title, so the truth is unchanged.
+XSS_PROBE = "<script>window.__xss=1</script><img src=x onerror=\"window.__xss=2\">"
 
 
 CITIES = (
-    CitySpec("440300", "深圳", "深", "sz", "trs", "gkml", ("发展改革委", "工业和信息化局", "政务服务数据管理局")),
+    CitySpec("440300", "深圳", "深", "sz", "trs", "gkml", ("发展改革委", "工业和信息化局", "政务服务数据管理局"),
+             report_title_extra=XSS_PROBE),
     CitySpec("330100", "杭州", "杭", "hangzhou", "query", "xxgk", ("数据资源管理局", "经信局", "市场监管局")),
     CitySpec("510100", "成都", "成", "chengdu", "api", "xxgk", ("网络理政办", "新经济委", "经信局")),
     CitySpec("420100", "武汉", "武", "wuhan", "query", "xxgk", ("政务服务和大数据管理局", "经信局", "卫健委")),
@@ -616,7 +624,7 @@ def add_policies(web: SampleWeb, rng: random.Random) -> None:
         report_year = ref.year
         report_paras = rng.sample(REPORT_PARAS, 9)
         older = rng.sample(REPORT_PARAS, 7)
-        reports = [(f"{report_year}年{spec.name}市政府工作报告", report_paras, f"/zfgzbg/{report_year}/t{report_year}0120_1.html",
+        reports = [(f"{report_year}年{spec.name}市政府工作报告{spec.report_title_extra}", report_paras, f"/zfgzbg/{report_year}/t{report_year}0120_1.html",
                     date(report_year, 1, 20)),
                    (f"图解：{report_year}年政府工作报告", ["一图读懂今年政府工作报告。"], f"/zfgzbg/{report_year}/t{report_year}0121_2.html",
                     date(report_year, 1, 21)),
