@@ -3,16 +3,30 @@
 Playwright's own Chromium build is used when installed; otherwise SGI_CHROMIUM or Debian's
 /usr/bin/chromium. Images, media and fonts are never fetched by the browser. On the sample web the
 browser can resolve only *.test hosts (to loopback): every other name fails to resolve.
+
+Memory stays bounded by three things here: one browser per crawler (scrapy-playwright would start one
+handler, hence one Playwright driver and one Chromium, per URL scheme: :class:`SharedPlaywrightHandler`
+shares it between http and https); at most PLAYWRIGHT_MAX_CONTEXTS contexts of
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT pages; and each context retired after SGI_BROWSER_RECYCLE_PAGES renders
+and closed once its last page is done (:class:`BrowserContextRecycler`), which frees what a long-lived
+context accumulates (cache, cookies, service workers, leaked documents). Renders go through Scrapy's
+download slots like any request, so CONCURRENT_REQUESTS_PER_DOMAIN and the per-host delays apply to them
+(the subresources a page loads itself are not Scrapy requests; images, media and fonts are aborted).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.page import PageMethod
+
+logger = logging.getLogger(__name__)
 
 ABORTED_RESOURCE_TYPES = {"image", "media", "font"}
 SAMPLE_WEB_ONLY = False   # set by the spiders when SGI_SAMPLE_WEB is on
@@ -103,3 +117,132 @@ async def take_cookies(meta: dict) -> dict[str, str]:
             await page.close()
         except Exception:
             pass
+
+
+# --- one browser per crawler, contexts recycled ------------------------------------------------------
+BASE_CONTEXT = "sgi"
+
+
+class SharedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
+    """scrapy-playwright's handler, one instance per crawler for both http and https (Scrapy builds a
+    handler per scheme, and each would start its own Playwright driver and Chromium)."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        shared = getattr(crawler, "sgi_playwright_handler", None)
+        if shared is None:
+            shared = cls(crawler)
+            shared._sgi_closed = False
+            crawler.sgi_playwright_handler = shared
+        return shared
+
+    async def close(self) -> None:
+        if self._sgi_closed:   # registered for two schemes: closed twice
+            return
+        self._sgi_closed = True
+        await super().close()
+
+
+def context_name(generation: int) -> str:
+    """Generation 0 is the context render_meta() names (and PLAYWRIGHT_CONTEXTS may start)."""
+    return BASE_CONTEXT if generation == 0 else f"{BASE_CONTEXT}-{generation}"
+
+
+def is_recycled_context(name: str) -> bool:
+    prefix, _, number = name.partition("-")
+    return prefix == BASE_CONTEXT and (not number or number.isdigit())
+
+
+class BrowserContextRecycler:
+    """Downloader middleware: renders asked for in context 'sgi' go to the current generation's context;
+    after SGI_BROWSER_RECYCLE_PAGES renders the generation takes no new pages, and its context is
+    closed as soon as its last page is done (a page the spider holds, with playwright_include_page, is
+    done when the spider closes it; a page never closed is given up after a grace period)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.every = crawler.settings.getint("SGI_BROWSER_RECYCLE_PAGES", 50)
+        self.context_kwargs = dict(crawler.settings.getdict("PLAYWRIGHT_CONTEXTS").get(BASE_CONTEXT) or {})
+        self.grace_s = max(60.0, 2 * crawler.settings.getfloat("DOWNLOAD_TIMEOUT", 30))
+        self.generation = 0
+        self.renders_in_generation = 0
+        self.open_pages: dict[str, int] = {}     # context name -> renders assigned and not yet done
+        self.retired: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        meta = request.meta
+        # A retry carries the context of its first attempt, which may be closed by now: reassign it.
+        if (self.every <= 0 or not meta.get("playwright") or meta.get("playwright_page") is not None
+                or not is_recycled_context(meta.get("playwright_context", BASE_CONTEXT))
+                or "sgi_browser_context" in meta):
+            return None
+        name = context_name(self.generation)
+        meta["playwright_context"] = name
+        meta.setdefault("playwright_context_kwargs", self.context_kwargs)
+        meta["sgi_browser_context"] = name
+        self.open_pages[name] = self.open_pages.get(name, 0) + 1
+        self.renders_in_generation += 1
+        if self.renders_in_generation >= self.every:
+            self._retire(name)
+        return None
+
+    def process_response(self, request, response, spider=None):
+        name = request.meta.pop("sgi_browser_context", None)
+        if name is not None:
+            page = response.meta.get("playwright_page") if request.meta.get("playwright_include_page") else None
+            if page is not None and not page.is_closed():
+                page.once("close", lambda *_: self._page_done(name))
+            else:
+                self._page_done(name)
+        return response
+
+    def process_exception(self, request, exception, spider=None):
+        name = request.meta.pop("sgi_browser_context", None)
+        if name is not None:
+            page = request.meta.get("playwright_page")
+            if page is not None and not page.is_closed():
+                page.once("close", lambda *_: self._page_done(name))
+            else:
+                self._page_done(name)
+        return None
+
+    # --- generations ---------------------------------------------------------------------------------
+    def _retire(self, name: str) -> None:
+        self.retired.add(name)
+        self.generation += 1
+        self.renders_in_generation = 0
+        self.crawler.stats.inc_value("sgi/browser/contexts_retired")
+        if self.open_pages.get(name, 0) == 0:
+            self._close(name)
+        else:
+            asyncio.get_event_loop().call_later(self.grace_s, self._close, name)
+
+    def _page_done(self, name: str) -> None:
+        left = self.open_pages.get(name, 0) - 1
+        self.open_pages[name] = max(0, left)
+        if left <= 0 and name in self.retired:
+            self._close(name)
+
+    def _close(self, name: str) -> None:
+        if name not in self.retired:
+            return
+        self.retired.discard(name)
+        self.open_pages.pop(name, None)
+        handler = getattr(self.crawler, "sgi_playwright_handler", None)
+        wrapper = handler.context_wrappers.get(name) if handler is not None else None
+        if wrapper is None:
+            return
+        self.crawler.stats.inc_value("sgi/browser/contexts_closed")
+        logger.debug("closing browser context %s after %d renders", name, self.every)
+        asyncio.ensure_future(_close_quietly(wrapper.context))
+
+
+async def _close_quietly(context) -> None:
+    try:
+        await context.close()
+    except Exception:   # already closed with the browser
+        pass

@@ -2,7 +2,8 @@
 middlewares, robots.txt, AutoThrottle, retries, evidence), in its own process since a Twisted reactor
 starts once per process. Used by tests/test_politeness.py.
 
-    python -m tests.politeness_crawl WORKDIR     writes WORKDIR/log.json, stats.json, sgi.db
+    python -m tests.politeness_crawl WORKDIR           writes WORKDIR/log.json, stats.json, sgi.db
+    python -m tests.politeness_crawl browser WORKDIR   the same for a few Playwright renders
 
 The spider is a minimal one (follow every same-host link) so that what the server sees is only the
 politeness machinery at work, not a spider's own pacing.
@@ -90,6 +91,74 @@ class Probe(scrapy.Spider):
         return meta
 
 
+# --- browser renders -----------------------------------------------------------------------------------
+RENDERS = 5
+RECYCLE_EVERY = 2
+_RENDERED_PAGE = ("<html><head><title>r</title><link rel='stylesheet' href='/s.css'>"
+                  "<script src='/app.js'></script></head><body><img src='/img.png'>"
+                  + "<p>政务公开 网上办事</p>" * 40 + "</body></html>").encode()
+
+
+def browser_web() -> SampleWeb:
+    web = SampleWeb(reference_date=date(2026, 6, 30), seed=12)
+    for host, https in (("plain.render.test", False), ("secure.render.test", True)):
+        site = Site(host=host, city_code="440300", kind="portal", https=https)
+        for i in range(RENDERS):
+            site.resources[f"/r{i}"] = Resource(_RENDERED_PAGE)
+        site.resources["/s.css"] = Resource(b"@font-face{font-family:x;src:url(/f.woff2)} body{font-family:x}",
+                                            content_type="text/css")
+        site.resources["/app.js"] = Resource(b"document.title='rendered';", content_type="application/javascript")
+        site.resources["/img.png"] = Resource(b"\x89PNG", content_type="image/png")
+        site.resources["/f.woff2"] = Resource(b"wOF2", content_type="font/woff2")
+        web.add_site(site)
+    return web
+
+
+class Renderer(scrapy.Spider):
+    name = "renderer"
+    custom_settings = {"ITEM_PIPELINES": {}}
+
+    def __init__(self, urls=(), **kwargs):
+        super().__init__(**kwargs)
+        self.urls = list(urls)
+
+    async def start(self):
+        from spiders import browser
+
+        for url in self.urls:
+            yield scrapy.Request(url, meta={**browser.render_meta(wait=False), "handle_httpstatus_all": True},
+                                 dont_filter=True)
+
+    def parse(self, response):
+        assert "playwright" in response.flags
+
+
+def main_browser(workdir: str) -> None:
+    from scrapy.crawler import CrawlerProcess
+
+    from sgi.crawl import scrapy_settings
+    from sgi.sampleweb.runner import serve_sample_web
+    from spiders import browser
+
+    out = Path(workdir)
+    browser.SAMPLE_WEB_ONLY = True
+    with serve_sample_web(out / "web", web=browser_web()) as running:
+        overrides = {**running.crawl_settings(), "SGI_BROWSER_RECYCLE_PAGES": RECYCLE_EVERY,
+                     "PLAYWRIGHT_LAUNCH_OPTIONS": browser.launch_options(True),
+                     "PLAYWRIGHT_CONTEXTS": {browser.BASE_CONTEXT: {"ignore_https_errors": True}},
+                     "SGI_DATABASE_URL": f"sqlite:///{out / 'sgi.db'}", "SGI_RUN_KEY": "render",
+                     "SGI_ARCHIVE_DIR": str(out / "warc")}
+        process = CrawlerProcess(scrapy_settings(overrides), install_root_handler=True)
+        crawler = process.create_crawler(Renderer)
+        urls = [running.server.url(host, f"/r{i}") for i in range(RENDERS) for host in sorted(running.web.sites)]
+        process.crawl(crawler, urls=urls)
+        process.start()
+        log = [asdict(r) for r in running.server.requests_to()]
+    stats = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in crawler.stats.get_stats().items()}
+    (out / "log.json").write_text(json.dumps(log))
+    (out / "stats.json").write_text(json.dumps({"stats": stats}))
+
+
 def main(workdir: str) -> None:
     from scrapy.crawler import CrawlerProcess
 
@@ -113,4 +182,7 @@ def main(workdir: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    if sys.argv[1] == "browser":
+        main_browser(*sys.argv[2:])
+    else:
+        main(*sys.argv[1:])

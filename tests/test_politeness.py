@@ -180,3 +180,24 @@ def test_a_blocked_page_goes_through_the_browser_once():
     stats = crawler.stats.get_stats()
     assert stats["sgi/blocked/browser_retry/www.x.gov.cn.test"] == 2
     assert stats["sgi/blocked/browser_retry_refused/www.x.gov.cn.test"] == 1
+
+
+# --- the browser --------------------------------------------------------------------------------------------
+def test_renders_skip_media_recycle_contexts_and_share_one_browser(tmp_path):
+    from tests.politeness_crawl import RECYCLE_EVERY, RENDERS
+
+    proc = subprocess.run([sys.executable, "-m", "tests.politeness_crawl", "browser", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    log = json.loads((tmp_path / "log.json").read_text())
+    stats = json.loads((tmp_path / "stats.json").read_text())["stats"]
+    paths = [r["path"] for r in log]
+    renders = 2 * RENDERS                                      # an http and an https host
+    assert sum(p[:2] == "/r" and p[2:].isdigit() for p in paths) == renders
+    assert paths.count("/s.css") == renders and paths.count("/app.js") == renders   # the page's own loads happen
+    assert "/img.png" not in paths and "/f.woff2" not in paths                      # images and fonts never
+    assert all(project_settings.SGI_CONTACT_URL in r["user_agent"] for r in log)
+    assert stats["playwright/browser_count"] == 1              # one Chromium for http and https
+    assert stats["playwright/context_count"] == renders // RECYCLE_EVERY
+    assert stats["playwright/context_count/max_concurrent"] <= 2
+    assert stats["sgi/browser/contexts_closed"] >= renders // RECYCLE_EVERY - 1
