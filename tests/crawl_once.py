@@ -2,7 +2,8 @@
 process). Used by tests/test_incremental.py, tests/test_resume.py and bench/bench_incremental.py, whose
 own process keeps the sample web up between crawls (so replayed bodies name live ports).
 
-    python -m tests.crawl_once SETTINGS.json DB_URL RUN_KEY AS_OF CITY[,CITY] [--full] [--resume] [OUT.json]
+    python -m tests.crawl_once SETTINGS.json DB_URL RUN_KEY AS_OF CITY[,CITY] [--full] [--resume]
+                               [--spiders=a,b] [OUT.json]
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ def main(argv: list[str]) -> None:
     settings = json.load(open(settings_file))
     if "--full" in flags:
         settings["SGI_INCREMENTAL"] = False
-    result = run_crawl(db_url=db_url, spiders=None, cities=[c for c in cities.split(",") if c] or None,
+    spiders = [f.split("=", 1)[1].split(",") for f in flags if f.startswith("--spiders=")]
+    result = run_crawl(db_url=db_url, spiders=spiders[0] if spiders else None, cities=[c for c in cities.split(",") if c] or None,
                        run_key=run_key, as_of=date.fromisoformat(as_of), extra_settings=settings, quiet=True,
                        resume="--resume" in flags)
     if out:
