@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from sgi.cluster import merge_counts, setting_value, shard_cities, stats_from_log
-from tests.pg_support import CITIES, crawl_dump, diff_dumps, fresh_database, reference_crawl, sgi
+from tests.pg_support import CITIES, crawl_dump, diff_dumps, fresh_database, reference_crawl, server_url, sgi
 
 SPIDERS = ["apps", "mailbox", "opendata", "policy", "portal"]
 
@@ -128,6 +128,7 @@ class Node:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
+    server_url()    # skip or fail before the expensive reference crawl
     reference = reference_crawl(tmp_path_factory)
     base = tmp_path_factory.mktemp("cluster")
     nodes = [Node(base / "node-a"), Node(base / "node-b")]
