@@ -45,8 +45,11 @@ def audits(tmp_path_factory):
     env = {**os.environ, "SGI_ARCHIVE_DIR": str(tmp / "warc")}
     first = _run(["sgi", "audit", CITY, "--sample-web", "-o", str(tmp / "report.html"), "--db", url], env)
     # Between the audits an auditor corrects one value; the second audit finds open data refused.
-    _run(["sgi", "override", "add", CITY, OVERRIDDEN, "no", "--reason", "the search box returns nothing",
-          "--by", "auditor-test", "--db", url], env)
+    from storage.db import dispose_all
+    from storage.overrides import add_override
+
+    add_override(url, CITY, OVERRIDDEN, "no", reason="the search box returns nothing", by="auditor-test")
+    dispose_all()
     _run(["tests.audit_again", url, str(tmp / "again.html")], env)
     con = sqlite3.connect(tmp / "audit.db")
     con.row_factory = sqlite3.Row
