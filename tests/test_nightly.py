@@ -27,7 +27,7 @@ from sgi.health import load_checks
 CITY, BLOCKED_CITY = "620100", "230100"
 BOARD_HOST = "www.lz12345.gov.cn.test"
 
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow   # the tests that use the three crawls (the health-file and prune unit tests are fast)
 
 
 def sgi(*args, cwd=None, timeout=600) -> subprocess.CompletedProcess:
@@ -66,11 +66,13 @@ def check(rep, name) -> dict:
     return next(c for c in rep["checks"] if c["check"] == name)
 
 
+@slow
 def test_run_keys_are_per_day_and_never_reused(nightly):
     today = date.today().isoformat()
     assert nightly["keys"] == [f"nightly-{today}", f"nightly-{today}-2", f"nightly-{today}-3"]
 
 
+@slow
 def test_blocked_city_fails_the_health_check_with_exit_code_3(nightly):
     proc = nightly["proc"][0]
     assert proc.returncode == 3, proc.stderr[-3000:]
@@ -88,6 +90,7 @@ def test_blocked_city_fails_the_health_check_with_exit_code_3(nightly):
     assert "FAIL" in (nightly["reports"] / f"{nightly['keys'][0]}.md").read_text(encoding="utf-8")
 
 
+@slow
 def test_without_the_blocked_city_the_run_is_healthy(nightly):
     proc = nightly["proc"][1]
     rep = report(nightly, 1)
@@ -96,6 +99,7 @@ def test_without_the_blocked_city_the_run_is_healthy(nightly):
     assert rep["previous"]["run_key"] == nightly["keys"][0]
 
 
+@slow
 def test_report_counts_match_the_database(nightly):
     con, key = nightly["con"], nightly["keys"][0]
     rid = run_id(con, key)
@@ -127,6 +131,7 @@ def test_report_counts_match_the_database(nightly):
     assert rep["run"]["new_items"] == sum(i["new"] for i in rep["items"])
 
 
+@slow
 def test_second_run_reports_changes_against_the_first(nightly):
     con = nightly["con"]
     a, b = run_id(con, nightly["keys"][0]), run_id(con, nightly["keys"][1])
@@ -146,6 +151,7 @@ def test_second_run_reports_changes_against_the_first(nightly):
     assert msg["seen"] == seen and msg["previous_seen"] == seen
 
 
+@slow
 def test_collapsed_item_count_fails_the_health_check(nightly):
     proc = nightly["proc"][2]
     assert proc.returncode == 3, proc.stderr[-3000:]
@@ -166,6 +172,7 @@ def test_collapsed_item_count_fails_the_health_check(nightly):
     assert errors > 0 and row["status"]["error"] == errors
 
 
+@slow
 def test_report_of_a_run_from_the_database_alone(nightly, tmp_path):
     """`sgi nightly report --run-key` rebuilds the same numbers without crawling."""
     key = nightly["keys"][0]
@@ -178,6 +185,7 @@ def test_report_of_a_run_from_the_database_alone(nightly, tmp_path):
     assert again["run"]["pages"] == first["run"]["pages"] and again["run"]["new_items"] == first["run"]["new_items"]
 
 
+@slow
 def test_log_file_per_run(nightly):
     log = nightly["logs"] / f"{nightly['keys'][0]}.log"
     text = log.read_text(encoding="utf-8")
@@ -235,6 +243,7 @@ def test_invalid_health_file_stops_before_crawling(tmp_path):
 
 # --- WARC retention ---------------------------------------------------------------------------------
 
+@slow
 def test_prune_on_crawled_runs_keeps_every_cited_file(nightly):
     con, warc = nightly["con"], nightly["db"].parent / "warc"
     before = {p.name for p in warc.iterdir()}
