@@ -54,9 +54,12 @@ def nightly(ctx: typer.Context,
                   health_file=health, log_dir=log_dir, run_key=run_key, command=" ".join(sys.argv), console=err,
                   as_of=date.fromisoformat(as_of) if as_of else None, quiet=not err.is_terminal)
     if sample_web:
-        from sgi.sampleweb.runner import serve_sample_web
+        from sgi.sampleweb.runner import SAMPLE_CRAWL_PORTS, serve_sample_web
 
-        with tempfile.TemporaryDirectory(prefix="sgi-sample-") as tmp, serve_sample_web(tmp) as running:
+        # The same fixed ports as `sgi crawl --sample-web` when free: archived bodies name them and the
+        # incremental crawl replays them.
+        with tempfile.TemporaryDirectory(prefix="sgi-sample-") as tmp, \
+                serve_sample_web(tmp, ports=SAMPLE_CRAWL_PORTS) as running:
             result = run_nightly(extra_settings=running.crawl_settings(), **kwargs)
     else:
         result = run_nightly(extra_settings={"SGI_SOURCES_FILE": str(sources)} if sources else {}, **kwargs)
