@@ -451,24 +451,36 @@ def language_versions(cands: list[Candidate], lexicon: PortalLexicon) -> dict[st
 
 
 def _reading_text(root: Tag) -> str:
-    """Visible text in order with <img alt> inserted, scripts and styles skipped."""
-    parts = []
-    for node in root.descendants:
+    """Visible text in order with <img alt> inserted, scripts and styles skipped.
+
+    One walk in document order that carries "inside a skipped element" down the tree, instead of
+    looking up every text node's ancestors (this runs on every fetched page). <img alt> counts even
+    inside a skipped element (e.g. <noscript>), as it always has.
+    """
+    parts: list[str] = []
+    skipped = any(isinstance(p, Tag) and p.name in _SKIP_TAGS for p in [root, *root.parents])
+    stack = [(iter(root.contents), skipped)]
+    while stack:
+        children, skip = stack[-1]
+        node = next(children, None)
+        if node is None:
+            stack.pop()
+            continue
         if isinstance(node, Tag):
             if node.name == "img" and node.get("alt"):
                 parts.append(node["alt"])
-            continue
-        if type(node) is not NavigableString:
-            continue
-        parent = node.parent
-        if parent is not None and (parent.name in _SKIP_TAGS or any(p.name in _SKIP_TAGS for p in parent.parents if isinstance(p, Tag))):
-            continue
-        parts.append(str(node))
+            if node.contents:
+                stack.append((iter(node.contents), skip or node.name in _SKIP_TAGS))
+        elif not skip and type(node) is NavigableString:
+            parts.append(str(node))
     return " ".join(parts)
 
 
 def page_reading_text(page: Page) -> str:
-    return " ".join(_reading_text(root) for root, _ in _roots(page))
+    memo = _memo(page)
+    if "reading_text" not in memo:
+        memo["reading_text"] = " ".join(_reading_text(root) for root, _ in _roots(page))
+    return memo["reading_text"]
 
 
 def find_site_identifier(page: Page, lexicon: PortalLexicon | None = None) -> tuple[str, str] | None:
@@ -801,8 +813,11 @@ def meta_tags_share(page: Page, lexicon: PortalLexicon, kind: str | None = None)
 # --- challenge pages ---------------------------------------------------------------------------
 
 def _visible_text(page: Page) -> str:
-    body = page.soup.body or page.soup
-    return _WS.sub(" ", _reading_text(body)).strip()
+    memo = _memo(page)
+    if "visible_text" not in memo:
+        body = page.soup.body or page.soup
+        memo["visible_text"] = _WS.sub(" ", _reading_text(body)).strip()
+    return memo["visible_text"]
 
 
 def redirect_target(page: Page) -> str | None:
