@@ -1,7 +1,15 @@
 """Subprocess side of the throughput benchmark (a Twisted reactor runs once per process).
 
-  python -m bench.crawl_worker full SETTINGS.json DB_URL OUT.json   the sgi pipeline (parse, WARC, SQLite)
-  python -m bench.crawl_worker bare SETTINGS.json URLS.txt OUT.json   a bare Scrapy spider, same URLs
+  python -m bench.crawl_worker full SETTINGS.json DB_URL OUT.json [SPIDER,..]  the sgi pipeline (parse, WARC, SQLite)
+  python -m bench.crawl_worker bare SETTINGS.json FETCHES.json OUT.json  bare Scrapy spiders, same fetches
+
+FETCHES.json is what the sgi run fetched, per spider and in order: [{"url": requested URL, "render": bool}].
+The bare side runs one bare spider per sgi spider in one process (the sgi spiders also run side by side,
+each with its own CONCURRENT_REQUESTS), with the same download handlers (scrapy-playwright, which hands
+plain requests to Scrapy's HTTP/1.1 handler), the same browser launch options for the pages sgi rendered,
+the same robots.txt handling, DNS resolver and per-host concurrency. It parses nothing and stores nothing.
+Both sides report the same numbers: responses counted by Scrapy's downloader stats, and crawl time from
+engine start to close (max over the spiders of the process).
 """
 
 from __future__ import annotations
@@ -10,47 +18,84 @@ import json
 import sys
 
 
-def full(settings_file: str, db_url: str, out_file: str) -> None:
+def full(settings_file: str, db_url: str, out_file: str, spiders: str = "") -> None:
     from sgi.crawl import run_crawl
 
     settings = json.load(open(settings_file))
-    result = run_crawl(db_url=db_url, spiders=None, cities=None, run_key="bench", extra_settings=settings,
-                       quiet=True)
+    result = run_crawl(db_url=db_url, spiders=[s for s in spiders.split(",") if s] or None, cities=None,
+                       run_key="bench", extra_settings=settings, quiet=True)
     elapsed = result["elapsed_s"]
     json.dump({"elapsed_s": elapsed, "responses": sum(result["responses_by_status"].values()),
                "requests": result["requests"]}, open(out_file, "w"))
 
 
-def bare(settings_file: str, urls_file: str, out_file: str) -> None:
+def bare_settings(settings: dict) -> dict:
+    """The sgi crawl's transport settings, without any sgi middleware, pipeline or extension."""
+    from scrapy.settings import Settings
+
+    import spiders.settings as project
+    from spiders import browser
+
+    ours = Settings()
+    ours.setmodule(project)
+    ours.setdict(settings, priority="cmdline")
+    keep = ("USER_AGENT", "ROBOTSTXT_OBEY", "ROBOTSTXT_PARSER", "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN",
+            "DOWNLOAD_DELAY", "RANDOMIZE_DOWNLOAD_DELAY", "AUTOTHROTTLE_ENABLED", "DOWNLOAD_TIMEOUT",
+            "DOWNLOAD_MAXSIZE", "REDIRECT_MAX_TIMES", "COOKIES_ENABLED", "TWISTED_DNS_RESOLVER", "TWISTED_REACTOR",
+            "DOWNLOAD_HANDLERS", "PLAYWRIGHT_BROWSER_TYPE", "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT",
+            "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", "PLAYWRIGHT_MAX_CONTEXTS", "PLAYWRIGHT_ABORT_REQUEST",
+            "SGI_SAMPLE_WEB", "SGI_HOST_MAP", "SGI_DNS_SERVER", "REQUEST_FINGERPRINTER_IMPLEMENTATION")
+    out = {k: ours[k] for k in keep if k in ours}
+    out["DOWNLOAD_HANDLERS"] = dict(ours.getdict("DOWNLOAD_HANDLERS"))
+    out.update({"LOG_LEVEL": "WARNING", "TELNETCONSOLE_ENABLED": False,
+                # Every attempt sgi made (retries included) is its own entry in FETCHES.json.
+                "RETRY_ENABLED": False,
+                "PLAYWRIGHT_LAUNCH_OPTIONS": browser.launch_options(True, ours.get("SGI_CHROMIUM")),
+                "PLAYWRIGHT_CONTEXTS": {"sgi": {"ignore_https_errors": True}}})
+    return out
+
+
+def bare(settings_file: str, fetches_file: str, out_file: str) -> None:
     import scrapy
     from scrapy.crawler import CrawlerProcess
 
+    from spiders import browser
+
     settings = json.load(open(settings_file))
-    urls = [u.strip() for u in open(urls_file) if u.strip()]
-    counts = {"responses": 0}
+    fetches = json.load(open(fetches_file))
+    browser.SAMPLE_WEB_ONLY = True
 
-    class Bare(scrapy.Spider):
-        name = "bare"
+    def spider_for(name: str, todo: list[dict]):
+        class Bare(scrapy.Spider):
+            async def start(self):
+                for fetch in todo:
+                    meta = {"handle_httpstatus_all": True}
+                    if fetch["render"]:
+                        meta.update(browser.render_meta())
+                    yield scrapy.Request(fetch["url"], dont_filter=True, meta=meta, callback=self.parse,
+                                         errback=self.failed)
 
-        async def start(self):
-            for url in urls:
-                yield scrapy.Request(url, dont_filter=True, meta={"handle_httpstatus_all": True})
+            def parse(self, response):
+                pass
 
-        def parse(self, response):
-            counts["responses"] += 1
+            def failed(self, failure):
+                pass
 
-    process = CrawlerProcess({
-        "LOG_LEVEL": "WARNING", "ROBOTSTXT_OBEY": False, "TELNETCONSOLE_ENABLED": False,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": settings.get("CONCURRENT_REQUESTS_PER_DOMAIN", 4),
-        "CONCURRENT_REQUESTS": 32, "DOWNLOAD_DELAY": 0, "RETRY_ENABLED": False,
-        "TWISTED_DNS_RESOLVER": "spiders.resolver.SampleWebResolver", "SGI_SAMPLE_WEB": True,
-        "SGI_HOST_MAP": settings["SGI_HOST_MAP"],
-    })
-    crawler = process.create_crawler(Bare)
-    process.crawl(crawler)
+        Bare.name = f"bare_{name}"
+        return Bare
+
+    process = CrawlerProcess(bare_settings(settings))
+    crawlers = []
+    for name, todo in fetches.items():
+        crawler = process.create_crawler(spider_for(name, todo))
+        process.crawl(crawler)
+        crawlers.append(crawler)
     process.start()
-    elapsed = crawler.stats.get_value("elapsed_time_seconds")
-    json.dump({"elapsed_s": elapsed, "responses": counts["responses"]}, open(out_file, "w"))
+    responses = sum(v for c in crawlers for k, v in c.stats.get_stats().items()
+                    if k.startswith("downloader/response_status_count/"))
+    elapsed = max(c.stats.get_value("elapsed_time_seconds") or 0.0 for c in crawlers)
+    json.dump({"elapsed_s": elapsed, "responses": responses,
+               "fetches": sum(len(t) for t in fetches.values())}, open(out_file, "w"))
 
 
 if __name__ == "__main__":
