@@ -57,15 +57,22 @@ def check_sources(*, db_url: str, cities: list[str] | None, extra_settings: dict
     return sorted(crawler.sgi_results, key=lambda r: (r["city_code"], r["kind"]))
 
 
-def run_crawl(*, db_url: str, spiders: list[str] | None, cities: list[str] | None, run_key: str,
+def run_crawl(*, db_url: str, spiders: list[str] | None, cities: list[str] | None, run_key: str | None,
               as_of: date | None = None, extra_settings: dict | None = None, command: str = "",
-              console: Console | None = None, quiet: bool = False) -> dict:
-    """Crawl with the given spiders (default all); returns the run's counts. Blocks until done."""
+              console: Console | None = None, quiet: bool = False, resume: bool = False) -> dict:
+    """Crawl with the given spiders (default all); returns the run's counts. Blocks until done.
+
+    ``resume``: continue the run ``run_key`` (default: the latest unfinished one) with its own spiders,
+    cities and crawl date; fetches its journal holds are answered from its archive (spiders/incremental.py).
+    """
     from scrapy.crawler import CrawlerProcess
 
     from sgi.cities import load_cities
 
     console = console or Console(stderr=True)
+    if resume:
+        run_key, spiders, cities, as_of = resume_arguments(db_url, run_key, spiders, cities, as_of)
+        extra_settings = {**(extra_settings or {}), "SGI_RESUME": True}
     names = spiders or available_spiders()
     unknown = sorted(set(names) - set(available_spiders()))
     if unknown:
@@ -121,7 +128,30 @@ def run_crawl(*, db_url: str, spiders: list[str] | None, cities: list[str] | Non
         totals = _merge_counts(parts)
         finish_run(db_url, run_id, state=state, **totals)
     # Crawl time proper (engine start to close), without process start-up: what benchmarks compare.
-    return {"run_id": run_id, **totals, "elapsed_s": max([p.get("elapsed_s", 0.0) for p in parts] or [0.0])}
+    return {"run_id": run_id, "run_key": run_key, **totals, "elapsed_s": max([p.get("elapsed_s", 0.0) for p in parts] or [0.0])}
+
+
+def resume_arguments(db_url: str, run_key: str | None, spiders, cities, as_of):
+    """The run to resume and what it crawled (given arguments must not contradict it)."""
+    from storage.frontier import resumable_run
+
+    try:
+        run = resumable_run(db_url, run_key)
+    except SgiError:
+        if not run_key:
+            raise
+        return run_key, spiders, cities, as_of   # killed before it began: --resume starts it
+    if run["state"] == "finished":
+        console_note = f"run {run['run_key']} finished already; resuming replays it from its journal"
+        Console(stderr=True).print(console_note)
+    run_spiders = list(run["spiders"] or []) or None
+    run_cities = list(run["cities"] or []) or None
+    for given, recorded, what in ((spiders, run_spiders, "spiders"), (cities, run_cities, "cities")):
+        if given and sorted(given) != sorted(recorded or []):
+            raise SgiError(f"run {run['run_key']} crawled {what} {recorded or 'all'}, not {given}",
+                           f"resume without --{what[:-1] if what != 'cities' else 'city'} to continue it as it was")
+    run_as_of = date.fromisoformat(run["as_of"]) if run.get("as_of") else None
+    return run["run_key"], run_spiders, run_cities, as_of or run_as_of
 
 
 def _merge_counts(parts: list[dict]) -> dict:

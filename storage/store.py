@@ -12,6 +12,7 @@ import hashlib
 import re
 import socket
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -47,6 +48,17 @@ def page_identity(url: str) -> str:
     """The URL as a page's identity: the sample web's *.test hosts listen on whatever ports are free,
     so their port is not part of which page it is (real hosts keep theirs)."""
     return _TEST_HOST_PORT.sub(r"\1", url)
+
+
+@dataclass(frozen=True)
+class ArchivedBody:
+    """An earlier snapshot whose WARC record holds a body this fetch reuses (a 304, or a page not due)."""
+
+    snapshot_id: str
+    warc_file: str
+    warc_offset: int
+    warc_length: int | None
+    digest: str | None
 
 
 @dataclass(frozen=True)
@@ -125,13 +137,40 @@ class CrawlStore:
         self._snapshots: list[dict] = []
         self._observations: dict[tuple, dict] = {}
         self._attempts: dict[tuple, int] = {}
+        self._taken_ids: set[str] = set()      # snapshot ids this run already holds (a resumed run)
+        self._side_rows: dict[tuple, tuple] = {}  # (table, key) -> (model, row, keys): crawl-state rows
+        self._held = 0                          # > 0 inside together(): no flush between related rows
         self.counts = {"snapshots": 0, "observations": 0, "rejected": 0}
+
+    def load_taken_ids(self) -> int:
+        """A resumed run: the snapshot ids the killed process committed are taken, so fetches made
+        now number their attempts around them instead of overwriting them."""
+        with self.engine.connect() as conn:
+            ids = conn.execute(select(Snapshot.id).where(Snapshot.run_id == self.run_id)).scalars().all()
+        with self._lock:
+            self._taken_ids.update(ids)
+        return len(ids)
+
+    def claim_snapshot_id(self, snap_id: str) -> None:
+        """A replayed fetch keeps its journalled snapshot id; later fetches must not take it."""
+        with self._lock:
+            self._taken_ids.add(snap_id)
 
     # --- snapshots -----------------------------------------------------------------------------------
     def record_response(self, *, city_code: str | None, spider: str, requested_url: str, final_url: str,
                         http_status: int, reason: str, headers: list[tuple[str, str]], body: bytes,
                         fetched_at: datetime, elapsed_ms: float | None, fetch_status: str,
-                        content_type: str | None, encoding: str | None, rendered: bool) -> SnapshotRef:
+                        content_type: str | None, encoding: str | None, rendered: bool,
+                        reused: ArchivedBody | None = None, snapshot_id: str | None = None) -> SnapshotRef:
+        """``reused``: the body came from an earlier snapshot's WARC record (fetch_status not_modified or
+        reused): nothing is archived again and the row points at that record. ``snapshot_id``: the id a
+        resumed run gives a refetch of a journalled failed fetch (the row is replaced, not added)."""
+        if reused is not None:
+            return self._record_reused(city_code=city_code, spider=spider, requested_url=requested_url,
+                                       final_url=final_url, http_status=http_status, headers=headers, body=body,
+                                       fetched_at=fetched_at, elapsed_ms=elapsed_ms, fetch_status=fetch_status,
+                                       content_type=content_type, encoding=encoding, rendered=rendered,
+                                       reused=reused, snapshot_id=snapshot_id)
         digest = sha256_hex(body) if body is not None else None
         location = None
         if fetch_status != "not_modified" and not final_url.startswith(("http://", "https://")):
@@ -141,7 +180,7 @@ class CrawlStore:
             location = self.archive.write_response(final_url, http_status, reason, headers, body or b"",
                                                    fetched_at, rendered=rendered)
         lower = {k.lower(): v for k, v in headers}
-        snap_id = self._snapshot_id(spider, requested_url, final_url)
+        snap_id = snapshot_id or self._snapshot_id(spider, requested_url, final_url)
         row = dict(id=snap_id, run_id=self.run_id, city_code=city_code, spider=spider,
                    requested_url=requested_url, final_url=final_url, http_status=http_status,
                    fetch_status=fetch_status, fetched_at=fetched_at, elapsed_ms=elapsed_ms, digest=digest,
@@ -149,18 +188,34 @@ class CrawlStore:
                    rendered=rendered, warc_file=location.file if location else None,
                    warc_offset=location.offset if location else None,
                    warc_length=location.length if location else None, error=None,
-                   etag=lower.get("etag"), last_modified=lower.get("last-modified"))
+                   etag=lower.get("etag"), last_modified=lower.get("last-modified"), reused_from=None)
         self._add_snapshot(row)
         return SnapshotRef(snap_id, final_url, fetched_at, digest, fetch_status, http_status)
 
+    def _record_reused(self, *, city_code, spider, requested_url, final_url, http_status, headers, body,
+                       fetched_at, elapsed_ms, fetch_status, content_type, encoding, rendered,
+                       reused: ArchivedBody, snapshot_id) -> SnapshotRef:
+        lower = {k.lower(): v for k, v in headers}
+        snap_id = snapshot_id or self._snapshot_id(spider, requested_url, final_url)
+        row = dict(id=snap_id, run_id=self.run_id, city_code=city_code, spider=spider,
+                   requested_url=requested_url, final_url=final_url, http_status=http_status,
+                   fetch_status=fetch_status, fetched_at=fetched_at, elapsed_ms=elapsed_ms, digest=reused.digest,
+                   content_type=content_type, encoding=encoding, size=len(body) if body is not None else None,
+                   rendered=rendered, warc_file=reused.warc_file, warc_offset=reused.warc_offset,
+                   warc_length=reused.warc_length, error=None, etag=lower.get("etag"),
+                   last_modified=lower.get("last-modified"), reused_from=reused.snapshot_id)
+        self._add_snapshot(row)
+        return SnapshotRef(snap_id, final_url, fetched_at, reused.digest, fetch_status, http_status)
+
     def record_failure(self, *, city_code: str | None, spider: str, url: str, fetched_at: datetime,
-                       fetch_status: str, error: str, elapsed_ms: float | None = None) -> SnapshotRef:
-        snap_id = self._snapshot_id(spider, url, url + "#failed")
+                       fetch_status: str, error: str, elapsed_ms: float | None = None,
+                       snapshot_id: str | None = None) -> SnapshotRef:
+        snap_id = snapshot_id or self._snapshot_id(spider, url, url + "#failed")
         row = dict(id=snap_id, run_id=self.run_id, city_code=city_code, spider=spider, requested_url=url,
                    final_url=url, http_status=None, fetch_status=fetch_status, fetched_at=fetched_at,
                    elapsed_ms=elapsed_ms, digest=None, content_type=None, encoding=None, size=None,
                    rendered=False, warc_file=None, warc_offset=None, warc_length=None, error=error[:2000],
-                   etag=None, last_modified=None)
+                   etag=None, last_modified=None, reused_from=None)
         self._add_snapshot(row)
         return SnapshotRef(snap_id, url, fetched_at, None, fetch_status, None)
 
@@ -169,15 +224,37 @@ class CrawlStore:
         therefore replaces its snapshots instead of adding rows (the WARC keeps every record)."""
         key = (spider, page_identity(requested_url), page_identity(final_url))
         with self._lock:
-            self._attempts[key] = attempt = self._attempts.get(key, 0) + 1
-        return hashlib.sha1(f"{self.run_id}|{key[0]}|{key[1]}|{key[2]}|{attempt}".encode()).hexdigest()
+            attempt = self._attempts.get(key, 0)
+            while True:   # skip ids a resumed run already holds (replayed fetches claim theirs)
+                attempt += 1
+                snap_id = hashlib.sha1(f"{self.run_id}|{key[0]}|{key[1]}|{key[2]}|{attempt}".encode()).hexdigest()
+                if snap_id not in self._taken_ids:
+                    break
+            self._attempts[key] = attempt
+            if self._taken_ids:
+                self._taken_ids.add(snap_id)
+        return snap_id
 
     def _add_snapshot(self, row: dict) -> None:
         with self._lock:
             self._snapshots.append(row)
             self.counts["snapshots"] += 1
-            if len(self._snapshots) + len(self._observations) >= FLUSH_EVERY:
-                self.flush()
+            self._maybe_flush()
+
+    def _maybe_flush(self) -> None:
+        if not self._held and len(self._snapshots) + len(self._observations) >= FLUSH_EVERY:
+            self.flush()
+
+    @contextmanager
+    def together(self):
+        """Rows queued inside reach the database in one transaction (a snapshot and its journal row)."""
+        with self._lock:
+            self._held += 1
+            try:
+                yield self
+            finally:
+                self._held -= 1
+                self._maybe_flush()
 
     # --- observations --------------------------------------------------------------------------------
     def record_observation(self, *, city_code: str, indicator: str, period: str, status: str, value: Any = None,
@@ -203,19 +280,31 @@ class CrawlStore:
         with self._lock:
             self._observations[(city_code, indicator, period)] = row
             self.counts["observations"] += 1
-            if len(self._snapshots) + len(self._observations) >= FLUSH_EVERY:
-                self.flush()
+            self._maybe_flush()
+
+    # --- crawl state ---------------------------------------------------------------------------------
+    def queue_row(self, model, row: dict, keys: list[str]) -> None:
+        """A crawl-state row (fetch journal, url_state) written in the same transaction as the snapshots
+        queued before it: a journalled fetch never lacks its snapshot row. The last row per key wins."""
+        with self._lock:
+            self._side_rows[(model.__tablename__, *[row[k] for k in keys])] = (model, row, keys)
 
     # --- writing -------------------------------------------------------------------------------------
     def flush(self) -> None:
         with self._lock:
             snaps, self._snapshots = self._snapshots, []
             obs, self._observations = list(self._observations.values()), {}
-            if not snaps and not obs:
+            side, self._side_rows = list(self._side_rows.values()), {}
+            if not snaps and not obs and not side:
                 return
             with self.engine.begin() as conn:
                 db.upsert(conn, Snapshot, snaps, ["id"])
                 db.upsert(conn, Observation, obs, ["city_code", "indicator", "period", "run_id"])
+                by_table: dict[str, tuple] = {}
+                for model, row, keys in side:
+                    by_table.setdefault(model.__tablename__, (model, keys, []))[2].append(row)
+                for model, keys, rows in by_table.values():
+                    db.upsert(conn, model, rows, keys)
 
     def close(self) -> None:
         self.flush()
