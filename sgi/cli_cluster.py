@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.table import Table
 
 from sgi.cli import DbOption, app, err, out
 from sgi.errors import SgiError
@@ -107,13 +106,12 @@ def _cities(queries: list[str] | None, sources_file) -> list[str]:
 
 
 def _report(result) -> None:
-    table = Table(title=f"cluster run {result.run_key} ({result.state})")
-    for col in ("node", "cities", "jobs ok", "requests", "observations", "errors", "snapshots in db"):
-        table.add_column(col, justify="left" if col in ("node", "cities") else "right")
+    # Plain lines, not a table: node URLs stay whole in logs and mails of unattended runs.
+    out.print(f"cluster run {result.run_key}: {result.state}", highlight=False)
     for row in result.per_node:
-        table.add_row(row["node"], ",".join(row["cities"]), f"{row['jobs_ok']}/{row['jobs']}", str(row["requests"]),
-                      str(row["observations"]), str(row["errors"]), str(row["snapshots"]))
-    out.print(table)
+        out.print(f"  node {row['node']}: cities {','.join(row['cities']) or '-'}; jobs ok {row['jobs_ok']}/{row['jobs']}; "
+                  f"{row['requests']} requests, {row['errors']} errors; in the database {row['snapshots']} snapshots, "
+                  f"{row['observations']} observations", highlight=False, soft_wrap=True)
     t = result.totals
     out.print(f"run {result.run_key}: {t['requests']} requests, {t['items']} observations, {t['errors']} errors; "
-              f"responses {t['responses_by_status']}")
+              f"responses {t['responses_by_status']}", highlight=False, soft_wrap=True)

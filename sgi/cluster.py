@@ -262,7 +262,8 @@ def dispatch(*, node_urls: Sequence[str], db_url: str, run_key: str, cities: Seq
                            "cluster_nodes": ",".join(urls)})
     overrides.update({"SGI_DATABASE_URL": db_url, "SGI_RUN_ID": run_id, "SGI_RUN_KEY": run_key,
                       "SGI_AS_OF": as_of_text})
-    overrides.setdefault("LOG_LEVEL", "INFO")   # the stats dump, which the dispatcher reads, is logged at INFO
+    if overrides.get("LOG_LEVEL") != "DEBUG":
+        overrides["LOG_LEVEL"] = "INFO"   # the stats dump, which the dispatcher reads, is logged at INFO
     settings = {k: setting_value(v) for k, v in overrides.items()}
 
     tag = f"{_sanitize(run_key)}-{uuid.uuid4().hex[:6]}"

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, inspect, text
 from tests.pg_support import (TIMING_INDICATORS, crawl_dump, diff_dumps, fresh_database, reference_crawl,
                               sample_crawl, server_url)
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]   # crawls in the fixtures count too
 
 
 def _columns(url: str) -> dict[str, set[str]]:

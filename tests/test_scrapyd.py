@@ -198,5 +198,6 @@ def test_the_cluster_run_is_one_finished_run(cluster):
     assert requests > 0
     assert items == cluster["reference_items"]
     assert set(settings["cluster_nodes"].split(",")) == {n.url for n in cluster["nodes"]}
-    for node in cluster["nodes"]:
-        assert node.url in cluster["stdout"]
+    shards = dict(zip((n.url for n in cluster["nodes"]), shard_cities(CITIES, 2)))
+    for url, cities in shards.items():   # the per-node report
+        assert f"node {url}: cities {','.join(cities)}; jobs ok {len(SPIDERS)}/{len(SPIDERS)};" in cluster["stdout"]
