@@ -91,9 +91,19 @@ def crawl(node_urls: List[str] = typer.Option(..., "--node", "-n", help="scrapyd
         result = run(settings, _cities(city, sources))
     _report(result)
     if result.state != "finished":
-        failed = [f"{j.node} {j.spider} ({j.state}, {j.finish_reason or 'no stats'})" for j in result.jobs if not j.ok]
+        failed = [f"{j.node} {j.spider} ({_outcome(j)})" for j in result.jobs if not j.ok]
         raise SgiError(f"run {key}: {len(failed)} job(s) did not finish: {'; '.join(failed[:10])}",
                        "read the job logs on the nodes (logs/sgi/SPIDER/JOB.log); rerun with the same --run-key")
+
+
+def _outcome(job) -> str:
+    if job.state == "lost":
+        return "lost: the node no longer knows the job"
+    if job.state != "finished":
+        return f"still {job.state}: cancelled"
+    if job.finish_reason:
+        return f"ended: {job.finish_reason}"
+    return "ended without its stats: killed or crashed"
 
 
 def _cities(queries: list[str] | None, sources_file) -> list[str]:
