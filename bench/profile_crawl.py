@@ -28,7 +28,9 @@ def main(argv: list[str]) -> int:
         tmp = Path(tmp)
         prof = Path(args.out) if args.out else tmp / "crawl.prof"
         with serve_sample_web(tmp / "web") as running:
-            (tmp / "settings.json").write_text(json.dumps(running.crawl_settings()))
+            from bench.bench_throughput import NO_WAITING
+
+            (tmp / "settings.json").write_text(json.dumps({**running.crawl_settings(), **NO_WAITING}))
             out = tmp / "result.json"
             env_cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "bench.crawl_worker", "full",
                        str(tmp / "settings.json"), f"sqlite:///{tmp / 'profile.db'}", str(out)]
