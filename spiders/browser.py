@@ -33,7 +33,10 @@ SAMPLE_WEB_ONLY = False   # set by the spiders when SGI_SAMPLE_WEB is on
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
+                 "--disable-dev-shm-usage",
+                 # Chromium starts a renderer process per site; a crawler rendering many sites at once
+                 # would hold dozens (bench/bench_browser.py). Four shared renderers keep memory bounded.
+                 "--renderer-process-limit=4"]
 
 
 def chromium_executable(explicit: str | None = None) -> str | None:
@@ -136,6 +139,14 @@ class SharedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
             crawler.sgi_playwright_handler = shared
         return shared
 
+    async def _download_request(self, request, spider=None):
+        # The context is chosen when the render starts, not when the request entered the downloader:
+        # requests queued behind a host's delay must not hold a later context's place.
+        recycler = getattr(self._crawler, "sgi_browser_recycler", None)
+        if recycler is not None:
+            recycler.assign(request)
+        return await super()._download_request(request, spider)
+
     async def close(self) -> None:
         if self._sgi_closed:   # registered for two schemes: closed twice
             return
@@ -154,7 +165,8 @@ def is_recycled_context(name: str) -> bool:
 
 
 class BrowserContextRecycler:
-    """Downloader middleware: renders asked for in context 'sgi' go to the current generation's context;
+    """Downloader middleware (with SharedPlaywrightHandler, which calls assign() as each render starts):
+    renders asked for in context 'sgi' go to the current generation's context;
     after SGI_BROWSER_RECYCLE_PAGES renders the generation takes no new pages, and its context is
     closed as soon as its last page is done (a page the spider holds, with playwright_include_page, is
     done when the spider closes it; a page never closed is given up after a grace period)."""
@@ -171,15 +183,18 @@ class BrowserContextRecycler:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
+        recycler = cls(crawler)
+        crawler.sgi_browser_recycler = recycler
+        return recycler
 
-    def process_request(self, request, spider=None):
+    def assign(self, request) -> None:
+        """Called by SharedPlaywrightHandler as a render starts."""
         meta = request.meta
         # A retry carries the context of its first attempt, which may be closed by now: reassign it.
         if (self.every <= 0 or not meta.get("playwright") or meta.get("playwright_page") is not None
                 or not is_recycled_context(meta.get("playwright_context", BASE_CONTEXT))
                 or "sgi_browser_context" in meta):
-            return None
+            return
         name = context_name(self.generation)
         meta["playwright_context"] = name
         meta.setdefault("playwright_context_kwargs", self.context_kwargs)
@@ -188,7 +203,6 @@ class BrowserContextRecycler:
         self.renders_in_generation += 1
         if self.renders_in_generation >= self.every:
             self._retire(name)
-        return None
 
     def process_response(self, request, response, spider=None):
         name = request.meta.pop("sgi_browser_context", None)

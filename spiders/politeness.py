@@ -37,12 +37,15 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from contextlib import suppress
+from pathlib import Path
 from time import monotonic
 
 from scrapy import signals
 from scrapy.core.downloader import Downloader
 from scrapy.exceptions import IgnoreRequest
 from scrapy.extensions.throttle import AutoThrottle
+from scrapy.pqueues import DownloaderAwarePriorityQueue, _path_safe
 from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import _schedule_coro
 from scrapy.utils.httpobj import urlparse_cached
@@ -178,6 +181,12 @@ class Politeness:
         if restart_clock:
             slot.lastseen = time.monotonic()
 
+    def restart_clock(self, key: str) -> None:
+        downloader = self._downloader()
+        slot = downloader.slots.get(key) if downloader else None
+        if slot is not None:
+            slot.lastseen = time.monotonic()
+
     def lower_to_floor(self, key: str) -> None:
         """After a backoff decays, let the slot come back down (AutoThrottle moves it from there)."""
         downloader = self._downloader()
@@ -209,7 +218,7 @@ class Politeness:
                            key, asked, self.max_crawl_delay)
         else:
             logger.info("robots.txt of %s: Crawl-delay %.1f s applied to its download slot", key, delay)
-        self.apply(key)
+        self.apply(key, restart_clock=True)   # the first page waits d after robots.txt came back
 
     def response_downloaded(self, response, request) -> None:
         """Back off on 429 / 503 / Retry-After; decay a backoff after a success.
@@ -221,6 +230,11 @@ class Politeness:
             return
         retry_after = parse_retry_after(response.headers.get(b"Retry-After"))
         pace = self.hosts.get(key)
+        if pace is not None and pace.floor > 0:
+            # Scrapy counts a delay from a request's dispatch; a request that left late (a busy process)
+            # would then reach the host less than d after the previous one. Counted from this answer, the
+            # host sees at least d between requests, whatever the lags.
+            self.restart_clock(key)
         if pushes_back(response.status, retry_after):
             pace = self.pace(key)
             pace.backoff_level += 1
@@ -376,6 +390,49 @@ class PoliteDownloader(Downloader):
             if delay:
                 self._process_queue(slot)
                 break
+
+
+class HostFairPriorityQueue(DownloaderAwarePriorityQueue):
+    """Scrapy's DownloaderAwarePriorityQueue (hosts with the fewest active downloads first), except that it
+    hands out nothing for a host whose download slot is already full (as many requests as its
+    concurrency). Scrapy's pulled every scheduled request into the downloader, where they waited out
+    their host's delay while counting against CONCURRENT_REQUESTS, so a few hosts' backlogs kept every
+    other host, new cities included, waiting. The engine asks again after each download and on its
+    heartbeat; spider_idle still sees the pending requests (len() is unchanged)."""
+
+    def pop(self):
+        downloader = self._downloader_interface.downloader
+        default = downloader.domain_concurrency
+        room = [(active, slot) for active, slot in self._downloader_interface.stats(self.pqueues)
+                if active < _slot_concurrency(downloader, slot, default)]
+        if not room:
+            return None
+        slot = self._next_slot(room, update_state=True)
+        queue = self.pqueues[slot]
+        request = queue.pop()
+        if len(queue) == 0:
+            del self.pqueues[slot]
+            queue.close()
+            if self.key:
+                with suppress(OSError):
+                    Path(self.key, _path_safe(slot)).rmdir()
+        return request
+
+    def peek(self):
+        downloader = self._downloader_interface.downloader
+        default = downloader.domain_concurrency
+        room = [(active, slot) for active, slot in self._downloader_interface.stats(self.pqueues)
+                if active < _slot_concurrency(downloader, slot, default)]
+        if not room:
+            return None
+        return self.pqueues[self._next_slot(room, update_state=False)].peek()
+
+
+def _slot_concurrency(downloader, key: str, default: int) -> int:
+    slot = downloader.slots.get(key)
+    if slot is not None:
+        return slot.concurrency
+    return int(downloader.per_slot_settings.get(key, {}).get("concurrency", default))
 
 
 class PoliteAutoThrottle(AutoThrottle):
