@@ -108,9 +108,10 @@ class AppsSpider(SgiSpider):
         if page.rendered and shell and fetch == OK:
             fetch = ERROR           # the browser gave back the empty shell: nothing was read
         if store != "apple" and not page.rendered and (fetch == FETCH_BLOCKED or (fetch == OK and shell)):
-            # Single-page stores (and JS challenges): read the page as a browser shows it.
+            # Single-page stores (and JS challenges): read the page as a browser shows it. Only a shell
+            # (not a block) may be rendered a second time: a block gets one browser retry.
             yield self._request(state, source, response.url, render=True, sgi_plain_fetch=fetch,
-                                sgi_plain_snapshot=ref, sgi_plain_shell=shell, sgi_render_attempt=1)
+                                sgi_plain_snapshot=ref, sgi_plain_shell=shell and fetch == OK, sgi_render_attempt=1)
             return
         if page.rendered and fetch != OK and response.meta.get("sgi_plain_shell") and \
                 response.meta.get("sgi_render_attempt", 0) < MAX_RENDER_ATTEMPTS:

@@ -18,10 +18,14 @@ USER_AGENT = f"sgi/{__version__} (smart-governance indicator research crawler; +
 
 ROBOTSTXT_OBEY = True
 ROBOTSTXT_PARSER = "scrapy.robotstxt.ProtegoRobotParser"
-CONCURRENT_REQUESTS = 32
+# Requests waiting out a host's delay count against this global limit: it must exceed hosts crawled at once
+# x 2 (300+ cities), or hosts wait for each other (bench/bench_politeness.py). Per host: 2.
+CONCURRENT_REQUESTS = 1024
+# The scheduler hands a host a request only when its download slot has room (spiders/politeness.py).
+SCHEDULER_PRIORITY_QUEUE = "spiders.politeness.HostFairPriorityQueue"
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5               # +-50% (Scrapy 2.19 name); hosts with a Crawl-delay or backoff get 0
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
@@ -44,8 +48,10 @@ LOG_LEVEL = os.environ.get("SGI_LOG_LEVEL", "INFO")
 TWISTED_DNS_RESOLVER = "spiders.resolver.SampleWebResolver"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 DOWNLOAD_HANDLERS = {
-    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    # scrapy-playwright's handler, one instance (one Chromium) for both schemes; plain requests use
+    # Scrapy's HTTP/1.1 client, only meta["playwright"] requests are rendered.
+    "http": "spiders.browser.SharedPlaywrightHandler",
+    "https": "spiders.browser.SharedPlaywrightHandler",
 }
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
@@ -54,17 +60,30 @@ PLAYWRIGHT_MAX_CONTEXTS = 2
 # Playwright is used only for requests marked meta["playwright"]; images, media and fonts are never loaded.
 PLAYWRIGHT_ABORT_REQUEST = "spiders.browser.should_abort_request"
 
+# Scrapy's downloader with per-host concurrency really capped under the asyncio reactor (spiders/politeness.py).
+DOWNLOADER = "spiders.politeness.PoliteDownloader"
 DOWNLOADER_MIDDLEWARES = {
     "spiders.middlewares.LoopbackGuardMiddleware": 50,
     # After HttpCompressionMiddleware (590) in process_response order, so bodies are decoded;
     # before RetryMiddleware (550), so every attempt, failed ones included, is archived.
     "spiders.middlewares.EvidenceMiddleware": 580,
+    # Between HttpCompressionMiddleware and EvidenceMiddleware: answers a request from the WARC archive
+    # (a resumed run's journalled fetches, an incremental crawl's 304s and pages not due; spiders/incremental.py).
+    "spiders.incremental.ArchiveReplayMiddleware": 585,
+    # Between EvidenceMiddleware and RetryMiddleware: counts blocked answers per host (reading the
+    # evidence classification), applies Crawl-delay and 429/503/Retry-After backoff to the host's slot.
+    "spiders.politeness.PolitenessMiddleware": 570,
+    # Context recycling for Playwright renders (only requests with meta['playwright']).
+    "spiders.browser.BrowserContextRecycler": 560,
 }
 ITEM_PIPELINES = {
     "spiders.pipelines.ObservationPipeline": 300,
 }
 EXTENSIONS = {
     "spiders.extensions.CrawlRunRecorder": 100,
+    # AutoThrottle that never goes below a host's Crawl-delay or running backoff (spiders/politeness.py).
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "spiders.politeness.PoliteAutoThrottle": 0,
 }
 
 # sgi's own settings (overridden by `sgi crawl` / environment)
@@ -74,4 +93,12 @@ SGI_AS_OF = None                 # crawl date for date-relative indicators; None
 SGI_SAMPLE_WEB = False           # True: only *.test / loopback hosts may be requested
 SGI_HOST_MAP = {}                # host -> loopback IP, for the sample web
 SGI_SOURCES_FILE = None          # None: the shipped sgi/data/sources.yaml
+SGI_INCREMENTAL = True           # conditional requests, revisit intervals (False: every page fetched fresh)
+SGI_RESUME = False               # `sgi crawl --resume`: answer fetches the run's journal holds from its archive
+SGI_REVISIT_FILE = None          # None: spiders/revisit.yaml (revisit interval per request role)
 SGI_CHROMIUM = os.environ.get("SGI_CHROMIUM")
+SGI_MAX_CRAWL_DELAY = 30.0       # robots.txt Crawl-delay above this is capped (and the cap recorded in stats)
+SGI_BACKOFF_BASE = 5.0           # first pause after a 429/503, doubled per consecutive push-back ...
+SGI_BACKOFF_MAX = 300.0          # ... up to this; halves again after each success
+SGI_MAX_RETRY_AFTER = 600.0      # Retry-After above this is capped (recorded in stats)
+SGI_BROWSER_RECYCLE_PAGES = 50   # a Playwright context is closed and replaced after this many renders

@@ -15,6 +15,11 @@ from sgi.sampleweb.model import SampleWeb
 from sgi.sampleweb.server import SampleWebServer
 
 
+# `sgi crawl --sample-web` prefers these (http, https) ports: bodies archived by one crawl name them,
+# and the next incremental or resumed crawl replays those bodies (other ports than the demo's).
+SAMPLE_CRAWL_PORTS = (18640, 18641)
+
+
 @dataclass
 class RunningSampleWeb:
     web: SampleWeb
@@ -36,6 +41,9 @@ class RunningSampleWeb:
             "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
             "RETRY_TIMES": 1,
             "DOWNLOAD_TIMEOUT": 15,
+            # A 503 still backs the host off (Retry-After is honoured as sent), from half a second:
+            # the sample web's permanently-down hosts would otherwise cost every test run seconds.
+            "SGI_BACKOFF_BASE": 0.5,
         }
 
 

@@ -45,7 +45,9 @@ class LoggedRequest:
     status: int
     bytes_sent: int
     user_agent: str
-    at: float
+    at: float                  # when the answer was sent (time.time())
+    started: float = 0.0       # when the request line arrived: [started, at] is the request in flight
+    conditional: bool = False  # sent If-None-Match or If-Modified-Since (an incremental crawl's revisit)
 
 
 def _self_signed_cert(hosts: list[str]) -> tuple[str, str]:
@@ -289,6 +291,7 @@ class SampleWebServer:
         return Handler
 
     def _handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
+        h.sgi_started = time.time()
         scheme = h.server.scheme
         host = (h.headers.get("Host") or "").split(":")[0].lower()
         length = int(h.headers.get("Content-Length") or 0)
@@ -377,8 +380,10 @@ class SampleWebServer:
             body[:truncate_to] if truncate_to is not None else body)
         # Logged before sending, so a client that has read the answer always finds it in the log.
         with self._log_lock:
+            now = time.time()
             self.log.append(LoggedRequest(host, method, path, status, len(payload), h.headers.get("User-Agent", ""),
-                                          time.time()))
+                                          now, getattr(h, "sgi_started", now),
+                                          bool(h.headers.get("If-None-Match") or h.headers.get("If-Modified-Since"))))
         try:
             h.send_response(status)
             if content_type:
