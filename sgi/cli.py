@@ -90,26 +90,37 @@ def crawl(city: List[str] = typer.Option(None, "--city", "-c", help="city code o
           sample_web: bool = typer.Option(False, "--sample-web", help="crawl the bundled sample web on loopback"),
           sources: Optional[Path] = typer.Option(None, "--sources", help="source file (YAML/CSV)"),
           run_key: Optional[str] = typer.Option(None, "--run-key", help="name the run; the same key upserts"),
-          as_of: Optional[str] = typer.Option(None, "--as-of", help="crawl date YYYY-MM-DD (default today)")):
-    """Crawl cities: the real sites in the source file (polite settings), or the sample web."""
+          as_of: Optional[str] = typer.Option(None, "--as-of", help="crawl date YYYY-MM-DD (default today)"),
+          resume: bool = typer.Option(False, "--resume", help="continue the latest unfinished run (or --run-key)"),
+          full: bool = typer.Option(False, "--full", help="fetch every page fresh: no conditional requests, "
+                                                          "no reuse of pages not due for a revisit")):
+    """Crawl cities: the real sites in the source file (polite settings), or the sample web.
+
+    Incremental by default: conditional requests and per-page revisit intervals (spiders/revisit.yaml).
+    A killed crawl continues with --resume and ends with the rows an uninterrupted one would give."""
     from sgi.cities import resolve_many
     from sgi.crawl import run_crawl
     from storage.db import database_url
 
     url = database_url(db)
     codes = [c.code for c in resolve_many(city)] if city else None
-    key = run_key or f"crawl-{date.today().isoformat()}-{uuid.uuid4().hex[:6]}"
+    key = run_key or (None if resume else f"crawl-{date.today().isoformat()}-{uuid.uuid4().hex[:6]}")
     as_of_date = date.fromisoformat(as_of) if as_of else None
+    mode = {"SGI_INCREMENTAL": False} if full else {}
     if sample_web:
-        from sgi.sampleweb.runner import serve_sample_web
+        from sgi.sampleweb.runner import SAMPLE_CRAWL_PORTS, serve_sample_web
 
-        with tempfile.TemporaryDirectory(prefix="sgi-sample-") as tmp, serve_sample_web(tmp) as running:
+        # Fixed ports when free: archived bodies name them, and a resumed or incremental crawl replays them.
+        with tempfile.TemporaryDirectory(prefix="sgi-sample-") as tmp, \
+                serve_sample_web(tmp, ports=SAMPLE_CRAWL_PORTS) as running:
             result = run_crawl(db_url=url, spiders=spider or None, cities=codes, run_key=key, as_of=as_of_date,
-                               extra_settings=running.crawl_settings(), command=" ".join(sys.argv), console=err)
+                               extra_settings={**running.crawl_settings(), **mode}, command=" ".join(sys.argv),
+                               console=err, resume=resume)
     else:
         extra = {"SGI_SOURCES_FILE": str(sources)} if sources else {}
         result = run_crawl(db_url=url, spiders=spider or None, cities=codes, run_key=key, as_of=as_of_date,
-                           extra_settings=extra, command=" ".join(sys.argv), console=err)
+                           extra_settings={**extra, **mode}, command=" ".join(sys.argv), console=err, resume=resume)
+    key = result.get("run_key", key)
     out.print(f"run {key}: {result['requests']} requests, {result['items']} observations, "
               f"{result['errors']} errors; responses {result['responses_by_status']}")
 
@@ -306,7 +317,9 @@ def extract_portal_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=Fa
 
 # Commands of the individual harvests live in their own modules (sgi/cli_<kind>.py) and register
 # themselves on the apps above when imported.
-for _module in ("sgi.cli_opendata", "sgi.cli_mailbox", "sgi.cli_policy", "sgi.cli_apps"):
+for _module in ("sgi.cli_opendata", "sgi.cli_mailbox", "sgi.cli_policy", "sgi.cli_apps",
+                "sgi.cli_override", "sgi.cli_report", "sgi.cli_browse", "sgi.cli_nightly", "sgi.cli_audit",
+                "sgi.cli_cluster"):
     try:
         __import__(_module)
     except ModuleNotFoundError as _exc:

@@ -174,7 +174,9 @@ class ArchiveReplayMiddleware:
         row = known.row
         if known.body is None:
             return ("fresh", None, None, None)
-        if not known.due(self.clock):
+        # meta['sgi_revisit'] = 'due': the spider's own rule asks for the page now (an unreplied
+        # message re-checked); it is still asked conditionally, so an unchanged page costs a 304.
+        if not known.due(self.clock) and meta.get("sgi_revisit") != "due":
             return ("reuse", known.body, None, None)
         if is_rendered(request) or not (row.get("etag") or row.get("last_modified")):
             return ("fresh", None, None, None)   # a browser navigation cannot be made conditional

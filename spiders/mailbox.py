@@ -199,7 +199,10 @@ class MailboxSpider(SgiSpider):
             if not self._allowed(board, msg.detail_url):
                 continue
             board.requested_details.add(msg.message_id)
-            yield self._request(board, msg.detail_url, self.parse_detail, role="detail", message_id=msg.message_id)
+            # The spider's own rule (needs_detail) already decided this page must be read now: an
+            # unreplied message can be answered any day, whatever the page's revisit interval says.
+            yield self._request(board, msg.detail_url, self.parse_detail, role="detail", message_id=msg.message_id,
+                                sgi_revisit="due")
 
     def parse_detail(self, response):
         board: BoardCrawl = response.meta["sgi_board"]

@@ -62,23 +62,40 @@ class EvidenceMiddleware:
 
     def process_response(self, request, response, spider=None):
         from collectors.page import Page
+        from spiders import incremental
         from spiders.base import page_from_response
 
         store = store_for(self.crawler)
         started = request.meta.get("sgi_started")
         elapsed = (time.monotonic() - started) * 1000 if started else None
+        replayed = incremental.replayed_ref(request, response)
+        if replayed is not None:
+            # A resumed run answered this hop from its own journal: the snapshot row already exists.
+            store.claim_snapshot_id(replayed.id)
+            request.meta["sgi_snapshot"] = replayed
+            request.meta["sgi_elapsed_ms"] = elapsed
+            request.meta.pop("sgi_started", None)
+            return response
         redirects = request.meta.get("redirect_urls") or []
-        page: Page = page_from_response(response)
+        page: Page = page_from_response(response, request)
         fetch_status = classify_fetch(page)
+        reuse = incremental.reuse_of(request, response)
+        http_status = response.status
+        if reuse is not None:   # the body is an earlier record's: 304 not_modified, or reused (not due)
+            fetch_status, http_status = reuse["kind"], reuse["http_status"]
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs]
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
         encoding = page.encoding if response.body and fetch_status != "not_modified" else None
-        ref = store.record_response(
-            city_code=request.meta.get("city_code"), spider=getattr(self.crawler.spider, "name", ""),
-            requested_url=redirects[0] if redirects else request.url, final_url=response.url,
-            http_status=response.status, reason="", headers=headers, body=response.body,
-            fetched_at=datetime.now(timezone.utc), elapsed_ms=elapsed, fetch_status=fetch_status,
-            content_type=content_type, encoding=encoding, rendered="playwright" in response.flags)
+        with store.together():
+            ref = store.record_response(
+                city_code=request.meta.get("city_code"), spider=getattr(self.crawler.spider, "name", ""),
+                requested_url=redirects[0] if redirects else request.url, final_url=response.url,
+                http_status=http_status, reason="", headers=headers, body=response.body,
+                fetched_at=datetime.now(timezone.utc), elapsed_ms=elapsed, fetch_status=fetch_status,
+                content_type=content_type, encoding=encoding, rendered="playwright" in response.flags,
+                reused=reuse["body"] if reuse else None, snapshot_id=request.meta.get("sgi_snapshot_id"))
+            incremental.record_hop(self.crawler, store, request, ref,
+                                   etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"))
         request.meta["sgi_snapshot"] = ref
         request.meta["sgi_elapsed_ms"] = elapsed
         request.meta.pop("sgi_started", None)  # a retry measures its own time
@@ -92,13 +109,23 @@ class EvidenceMiddleware:
         elapsed = (time.monotonic() - started) * 1000 if started else None
         name = type(exception).__name__
         status = "error"
-        ref = store.record_failure(city_code=request.meta.get("city_code"),
-                                   spider=getattr(self.crawler.spider, "name", ""), url=request.url,
-                                   fetched_at=datetime.now(timezone.utc), fetch_status=status,
-                                   error=f"{name}: {exception}", elapsed_ms=elapsed)
+        from spiders import incremental
+
+        with store.together():
+            ref = store.record_failure(city_code=request.meta.get("city_code"),
+                                       spider=getattr(self.crawler.spider, "name", ""), url=request.url,
+                                       fetched_at=datetime.now(timezone.utc), fetch_status=status,
+                                       error=f"{name}: {exception}", elapsed_ms=elapsed,
+                                       snapshot_id=request.meta.get("sgi_snapshot_id"))
+            incremental.record_hop(self.crawler, store, request, ref, failed=True)
         request.meta["sgi_snapshot"] = ref
         request.meta.pop("sgi_started", None)
         return None
 
     def _closed(self, spider, reason):
         store_for(self.crawler).flush()
+
+
+def _header(response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None

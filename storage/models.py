@@ -88,6 +88,8 @@ class Snapshot(SQLModel, table=True):
     error: Optional[str] = None
     etag: Optional[str] = None
     last_modified: Optional[str] = None
+    reused_from: Optional[str] = Field(default=None, description="for not_modified / reused rows: the earlier "
+                                       "snapshot whose WARC record holds the body")
 
 
 class Observation(SQLModel, table=True):
@@ -137,4 +139,4 @@ class Score(SQLModel, table=True):
 
 # Tables of the individual harvests live beside their issue's code; importing them here registers them
 # on the shared metadata (Alembic, create_all).
-from storage import apps_models, mailbox_models, opendata_models, override_models, policy_models  # noqa: E402,F401
+from storage import apps_models, crawlstate_models, mailbox_models, opendata_models, override_models, policy_models  # noqa: E402,F401,E501

@@ -136,7 +136,7 @@ class CrawlStore:
         self._lock = threading.RLock()
         self._snapshots: list[dict] = []
         self._observations: dict[tuple, dict] = {}
-        self._attempts: dict[tuple, int] = {}
+        self._attempts: dict[bytes, int] = {}
         self._taken_ids: set[str] = set()      # snapshot ids this run already holds (a resumed run)
         self._side_rows: dict[tuple, tuple] = {}  # (table, key) -> (model, row, keys): crawl-state rows
         self._held = 0                          # > 0 inside together(): no flush between related rows
@@ -223,14 +223,16 @@ class CrawlStore:
         """Natural key: the n-th fetch of a URL by a spider in this run. Rerunning the same run key
         therefore replaces its snapshots instead of adding rows (the WARC keeps every record)."""
         key = (spider, page_identity(requested_url), page_identity(final_url))
+        # The counter is kept per URL for the whole crawl: a 12-byte digest, not the URLs, keeps it small.
+        counter = hashlib.blake2b("\x1f".join(key).encode(), digest_size=12).digest()
         with self._lock:
-            attempt = self._attempts.get(key, 0)
+            attempt = self._attempts.get(counter, 0)
             while True:   # skip ids a resumed run already holds (replayed fetches claim theirs)
                 attempt += 1
                 snap_id = hashlib.sha1(f"{self.run_id}|{key[0]}|{key[1]}|{key[2]}|{attempt}".encode()).hexdigest()
                 if snap_id not in self._taken_ids:
                     break
-            self._attempts[key] = attempt
+            self._attempts[counter] = attempt
             if self._taken_ids:
                 self._taken_ids.add(snap_id)
         return snap_id

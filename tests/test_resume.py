@@ -33,6 +33,20 @@ SKIP_TABLES = {"crawl_run", "alembic_version", "fetch_journal", "url_state", "ci
 TIMING = ("homepage_load_ms",)
 
 
+def _journal_rows(db: Path) -> int:
+    """Fetches journalled so far in a crawl's database (0 before the crawl created it)."""
+    if not db.exists():
+        return 0
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+        try:
+            return con.execute("SELECT count(*) FROM fetch_journal").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0
+
+
 def command(ctx, db_url, *flags):
     return [sys.executable, "-m", "tests.crawl_once", str(ctx["settings"]), db_url, "resume-test", AS_OF, CITY,
             SPIDERS, *flags]
@@ -79,23 +93,33 @@ def test_killed_and_resumed_crawl_equals_an_uninterrupted_one(ctx):
     assert ref.returncode == 0, ref.stderr[-3000:]
 
     env = {**os.environ, "SGI_ARCHIVE_DIR": str(tmp / "warc")}
-    db_url = f"sqlite:///{tmp / 'killed.db'}"
-    # Random moments; the last in the second half, so at least one kill finds fetches journalled.
-    moments = sorted([rng.uniform(0.5, duration) for _ in range(KILLS - 1)] + [rng.uniform(duration / 2, duration)])
+    killed_db = tmp / "killed.db"
+    db_url = f"sqlite:///{killed_db}"
+    # Random moments measured in progress, not seconds (a loaded machine crawls at any speed): each kill
+    # comes once the journal holds a random number of fetches, plus a random few milliseconds, so it
+    # lands anywhere, mid-write included.
+    total = _journal_rows(tmp / "ref.db")
+    assert total > 10
+    targets = sorted(rng.sample(range(1, total), KILLS))
+    moments = []
     killed_while_running = 0
-    for n, at in enumerate(moments):
+    for n, target in enumerate(targets):
         flags = ("--resume",) if n else ()
-        proc = subprocess.Popen(command(ctx, db_url, *flags), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        log = open(tmp / f"killed-{n}.log", "wb")      # a file, not a pipe nobody drains
+        proc = subprocess.Popen(command(ctx, db_url, *flags), stdout=subprocess.DEVNULL, stderr=log,
                                 env=env, start_new_session=True)
-        try:
-            proc.wait(timeout=at)
-        except subprocess.TimeoutExpired:
+        deadline = time.monotonic() + 300
+        while proc.poll() is None and _journal_rows(killed_db) < target and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if proc.poll() is None:
+            time.sleep(rng.uniform(0, 0.15))
             os.killpg(proc.pid, signal.SIGKILL)     # the crawl and anything it started, nothing else
             proc.wait()
             killed_while_running += 1
-        proc.stderr.close()
+            moments.append(_journal_rows(killed_db))
+        log.close()
     final = subprocess.run(command(ctx, db_url, "--resume"), capture_output=True, text=True, timeout=300, env=env)
-    where = f"seed {seed}, kills at {[round(m, 2) for m in moments]} s of {duration:.1f} s"
+    where = f"seed {seed}, kills at journal rows {moments} (targets {targets}) of {total}; reference {duration:.1f} s"
     assert final.returncode == 0, f"{where}\n{final.stderr[-3000:]}"
     assert killed_while_running >= 1, where
 
