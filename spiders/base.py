@@ -19,7 +19,24 @@ from storage.store import SnapshotRef
 MIN_PASSED_TEXT_CHARS = 200
 
 
-def page_from_response(response) -> Page:
+def page_from_response(response, request=None) -> Page:
+    """The response as a Page; built (and parsed) once per response: the evidence middleware builds it
+    to classify the fetch (passing ``request``: a downloader middleware's response is not bound to its
+    request yet) and the spider's callback gets the same object from the request's meta."""
+    try:
+        meta = request.meta if request is not None else response.meta
+    except AttributeError:   # a response built without a request (tests, archived records)
+        return _page_from_response(response)
+    cached = meta.get("_sgi_page")
+    what = (response.url, response.status, tuple(response.flags))
+    if cached is not None and cached[0] is response.body and cached[1] == what:
+        return cached[2]
+    page = _page_from_response(response)
+    meta["_sgi_page"] = (response.body, what, page)
+    return page
+
+
+def _page_from_response(response) -> Page:
     headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
     status = response.status
     rendered = "playwright" in response.flags
@@ -33,6 +50,28 @@ def page_from_response(response) -> Page:
                 and len("".join(probe.soup.get_text().split())) > MIN_PASSED_TEXT_CHARS):
             return probe
     return page
+
+
+_SOURCES_READ: dict[tuple, list] = {}
+
+
+def _load_sources_once(path: str | None) -> list:
+    """The source file, read and validated once per process while unchanged (every spider of a crawl
+    reads it in start(), on the reactor thread, before its first request)."""
+    from pathlib import Path
+
+    from sgi.sources import default_path, load_sources
+
+    file = Path(path) if path else default_path()
+    try:
+        stat = file.stat()
+        key = (str(file.resolve()), stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        return load_sources(path)       # let the loader report the missing file
+    if key not in _SOURCES_READ:
+        _SOURCES_READ.clear()
+        _SOURCES_READ[key] = load_sources(path)
+    return _SOURCES_READ[key]
 
 
 class SgiSpider(scrapy.Spider):
@@ -66,10 +105,8 @@ class SgiSpider(scrapy.Spider):
 
     # --- sources -----------------------------------------------------------------------------------
     def selected_sources(self) -> list:
-        from sgi.sources import load_sources
-
         path = self.settings.get("SGI_SOURCES_FILE")
-        sources = [s for s in load_sources(path) if s.kind == self.source_kind]
+        sources = [s for s in _load_sources_once(path) if s.kind == self.source_kind]
         if self.city_arg:
             from sgi.cities import lookup
 

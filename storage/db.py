@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,7 +67,9 @@ def get_engine(url: str | None = None) -> Engine:
                 engine = create_engine(url, connect_args={"timeout": 30})
                 event.listen(engine, "connect", _sqlite_pragmas)
             else:
-                engine = create_engine(url, pool_pre_ping=True)
+                # Sessions in UTC whatever the server's TimeZone (often Asia/Shanghai): naive DateTime
+                # columns then hold UTC as on SQLite, and timestamptz values come back in UTC.
+                engine = create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
         except Exception as exc:  # bad URL, missing driver
             raise SgiError(f"cannot open database {url}: {exc}",
                            "check --db / SGI_DATABASE_URL (e.g. sqlite:///sgi.db or postgresql+psycopg://user@host/db)")
@@ -108,12 +112,20 @@ def ensure_schema(url: str | None = None) -> Engine:
     """Open the database, creating/migrating it on first use."""
     url = database_url(url)
     engine = get_engine(url)
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory.from_config(_alembic_config(url)).get_current_head()
-    if current_revision(url) != head:
+    if current_revision(url) != _head_revision():
         upgrade(url)
     return engine
+
+
+@functools.lru_cache(maxsize=1)
+def _head_revision() -> str | None:
+    """The newest migration (read once per process: a crawl opens the database dozens of times)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    return ScriptDirectory.from_config(cfg).get_current_head()
 
 
 @contextmanager
@@ -143,16 +155,14 @@ def upsert(conn: Connection, model: type[SQLModel], rows: Sequence[dict], keys: 
         raise SgiError(f"unsupported database dialect {dialect}")
     cols = list(rows[0].keys())
     update = [c for c in (update if update is not None else cols) if c not in keys]
-    # Batches keep statements under SQLite's variable limit.
-    batch = max(1, 30000 // max(1, len(cols)))
-    for start in range(0, len(rows), batch):
-        stmt = insert(table).values(list(rows[start:start + batch]))
-        if update:
-            stmt = stmt.on_conflict_do_update(index_elements=keys,
-                                              set_={c: getattr(stmt.excluded, c) for c in update})
-        else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=keys)
-        conn.execute(stmt)
+    # One statement executed for many parameter sets (executemany): compiled once and cached, where a
+    # multi-row VALUES statement was compiled anew for every batch (most of a crawl's write time).
+    stmt = insert(table)
+    if update:
+        stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: getattr(stmt.excluded, c) for c in update})
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+    conn.execute(stmt, [dict(r) for r in rows])
 
 
 def table_names(url: str | None = None) -> list[str]:
