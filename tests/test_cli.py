@@ -72,7 +72,8 @@ def test_exports_long_wide_csv_xlsx_parquet(demo, tmp_path):
     long = pd.read_csv(tmp_path / "long.csv", dtype={"city_code": str})
     wide = pd.read_csv(tmp_path / "wide.csv", dtype={"city_code": str})
     assert list(long.columns) == ["city_code", "city_name", "indicator", "period", "value", "status",
-                                  "evidence_url", "fetched_at"]
+                                  "evidence_url", "fetched_at", "machine_value", "machine_status", "override_id",
+                                  "override_reason", "override_by", "override_at"]
     assert len(wide) == len(long[["city_code", "period"]].drop_duplicates())   # one row per city and period
     # A wide cell equals the long value for the same city and indicator (site_search of one city).
     row = long[(long.indicator == "site_search") & (long.status == "ok")].iloc[0]

@@ -37,7 +37,8 @@ def test_demo_writes_its_files(demo):
     with open(out / "indicators.csv", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         assert reader.fieldnames == ["city_code", "city_name", "indicator", "period", "value", "status",
-                                     "evidence_url", "fetched_at"]
+                                     "evidence_url", "fetched_at", "machine_value", "machine_status", "override_id",
+                                     "override_reason", "override_by", "override_at"]
         rows = list(reader)
     assert len(rows) > 100
     assert {r["status"] for r in rows} <= {"ok", "absent", "blocked", "error", "not_applicable"}
