@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from rich.console import Console
 
 from sgi.report.audit import SCREENSHOT_SPIDER
+from spiders.middlewares import is_loopback_or_test
 
 FRAMEWORK = "sgi-default"
 SCORE_NODES = (("total", "Total"), ("capability", "Capability 治理能力"), ("effect", "Effect 治理效果"),
@@ -138,18 +139,6 @@ def write_report(db_url: str, run_key: str, code: str, out: Path, spiders: list[
 
 
 # --- screenshot ------------------------------------------------------------------------------------
-def _loopback_or_test(url: str) -> bool:
-    import ipaddress
-
-    host = (urlsplit(url).hostname or "").lower()
-    if host.endswith(".test") or host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def capture_screenshot(url: str, sample_web: bool, timeout_ms: int = SCREENSHOT_TIMEOUT_MS) -> dict:
     """Open the page in headless Chromium (spiders/browser.py launch options) and take a PNG of the
     first screen. On the sample web every request that is not for a *.test / loopback host is aborted
@@ -166,7 +155,7 @@ def capture_screenshot(url: str, sample_web: bool, timeout_ms: int = SCREENSHOT_
                                           locale="zh-CN", service_workers="block")
             page = context.new_page()
             if sample_web:
-                page.route("**/*", lambda route: route.continue_() if _loopback_or_test(route.request.url)
+                page.route("**/*", lambda route: route.continue_() if is_loopback_or_test(urlsplit(route.request.url).hostname or "")
                            else route.abort())
             response = page.goto(url, wait_until="load", timeout=timeout_ms)
             try:   # challenge pages reload themselves; single-page shells fill in: wait for real content

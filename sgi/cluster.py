@@ -16,7 +16,6 @@ import json
 import re
 import time
 import uuid
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -24,6 +23,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode, urlsplit
 from urllib.request import Request, urlopen
 
+from sgi.crawl import merge_counts  # noqa: F401  (one definition; tests import it from here too)
 from sgi.errors import SgiError
 
 PROJECT = "sgi"
@@ -191,17 +191,6 @@ def job_counts(stats: dict) -> dict:
     counts = crawl_counts(stats)
     counts.pop("elapsed_s", None)
     return counts
-
-
-def merge_counts(parts: Iterable[dict]) -> dict:
-    out = {"requests": 0, "responses_by_status": Counter(), "items": 0, "errors": 0}
-    for p in parts:
-        out["requests"] += p.get("requests", 0)
-        out["items"] += p.get("items", 0)
-        out["errors"] += p.get("errors", 0)
-        out["responses_by_status"].update(p.get("responses_by_status", {}))
-    out["responses_by_status"] = dict(out["responses_by_status"])
-    return out
 
 
 # --- dispatching ------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def check_sources(*, db_url: str, cities: list[str] | None, extra_settings: dict
     process.crawl(crawler, **({"city": ",".join(cities)} if cities else {}))
     process.start()
     counts = getattr(crawler, "sgi_counts", None) or {}
-    finish_run(db_url, run_id, state="finished", **_merge_counts([counts]))
+    finish_run(db_url, run_id, state="finished", **merge_counts([counts]))
     return sorted(crawler.sgi_results, key=lambda r: (r["city_code"], r["kind"]))
 
 
@@ -125,7 +125,7 @@ def run_crawl(*, db_url: str, spiders: list[str] | None, cities: list[str] | Non
         raise
     finally:
         parts = [getattr(c, "sgi_counts", None) or {} for c in crawlers]
-        totals = _merge_counts(parts)
+        totals = merge_counts(parts)
         finish_run(db_url, run_id, state=state, **totals)
     # Crawl time proper (engine start to close), without process start-up: what benchmarks compare.
     return {"run_id": run_id, "run_key": run_key, **totals, "elapsed_s": max([p.get("elapsed_s", 0.0) for p in parts] or [0.0])}
@@ -154,7 +154,8 @@ def resume_arguments(db_url: str, run_key: str | None, spiders, cities, as_of):
     return run["run_key"], run_spiders, run_cities, as_of or run_as_of
 
 
-def _merge_counts(parts: list[dict]) -> dict:
+def merge_counts(parts) -> dict:
+    """Sum the counts of several crawlers (or cluster jobs) into one crawl_run's figures."""
     out = {"requests": 0, "responses_by_status": Counter(), "items": 0, "errors": 0}
     for p in parts:
         out["requests"] += p.get("requests", 0)

@@ -14,7 +14,7 @@ from collectors.fetch import classify_fetch
 from spiders.store import store_for
 
 
-def _is_loopback_or_test(host: str) -> bool:
+def is_loopback_or_test(host: str) -> bool:
     if host.endswith(".test") or host == "localhost":
         return True
     try:
@@ -36,7 +36,7 @@ class LoopbackGuardMiddleware:
     def process_request(self, request, spider=None):
         if self.enabled:
             host = urlsplit(request.url).hostname or ""
-            if not _is_loopback_or_test(host):
+            if not is_loopback_or_test(host):
                 raise IgnoreRequest(f"sample-web mode: refusing non-loopback host {host}")
         return None
 
