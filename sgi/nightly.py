@@ -15,6 +15,9 @@ Numbers of a report:
 * indicators that changed against the previous run: same city, indicator and period (a crawl-date period
   is compared with the previous crawl date), different value or status.
 * coverage per indicator: share of cities with status ok/absent, compared over the cities both runs observed.
+* politeness and blocking per host: what the politeness middleware stored on the run
+  (crawl_run.settings['politeness'][spider], spiders/politeness.py): Crawl-delay applied and capped,
+  backoff events, blocked responses, browser retries.
 """
 
 from __future__ import annotations
@@ -217,6 +220,35 @@ def _new_policy_documents(conn, run: dict) -> pd.DataFrame:
 
 # --- the report -------------------------------------------------------------------------------------
 
+# kind in crawl_run.settings['politeness'][spider] (spiders/politeness.py politeness_summary) -> report column
+POLITENESS_COLUMNS = {"crawl_delay": "crawl_delay_s", "crawl_delay_capped": "crawl_delay_asked_s",
+                      "backoff": "backoffs", "backoff_max_s": "backoff_max_s",
+                      "retry_after_capped": "retry_after_asked_s", "blocked": "blocked",
+                      "browser_retry": "browser_retries", "browser_retry_refused": "browser_retries_refused"}
+POLITENESS_COUNTS = ("backoffs", "blocked", "browser_retries", "browser_retries_refused")
+
+
+def politeness_rows(run_settings: dict | None) -> list[dict]:
+    """One row per (host, spider) from what the politeness middleware stored on the run: the Crawl-delay
+    applied and, when it was capped, what the host asked for; backoff events and the longest pause;
+    capped Retry-After; blocked responses and browser retries. Hosts that blocked come first."""
+    by_spider = (run_settings or {}).get("politeness") or {}
+    rows: dict[tuple[str, str], dict] = {}
+    for spider, summary in by_spider.items() if isinstance(by_spider, dict) else ():
+        for kind, per_host in (summary or {}).items() if isinstance(summary, dict) else ():
+            column = POLITENESS_COLUMNS.get(kind)
+            if column is None or not isinstance(per_host, dict):
+                continue   # a kind added later: in crawl_run.settings, not in this table
+            for host, value in per_host.items():
+                row = rows.setdefault((str(host), str(spider)), {
+                    "host": str(host), "spider": str(spider),
+                    **{c: (0 if c in POLITENESS_COUNTS else None) for c in POLITENESS_COLUMNS.values()}})
+                row[column] = value
+    for row in rows.values():
+        row["crawl_delay_capped"] = row["crawl_delay_asked_s"] is not None
+    return sorted(rows.values(), key=lambda r: (-(r["blocked"] or 0), -(r["backoffs"] or 0), r["host"], r["spider"]))
+
+
 def _rate(df: pd.DataFrame) -> Optional[float]:
     """Pages per minute over the span of the fetches (reused pages were not requested)."""
     fetched = df[(df["fetch_status"] != "reused") & df["fetched_at"].notna()]
@@ -356,6 +388,7 @@ def build_report(db_url: str, run_key: str, *, previous_key: str | None = None, 
         "items": items,
         "changed_indicators": changed,
         "coverage": coverage_rows(obs, prev_obs),
+        "politeness": politeness_rows(run.get("settings")),
     }
 
 
@@ -431,6 +464,10 @@ def _minutes(m) -> str:
     return "—" if m is None else f"{m:.1f} min"
 
 
+def _seconds(v) -> str:
+    return "—" if v is None else f"{md(_fmt(v))} s"
+
+
 def _failure_text(failure: dict) -> str:
     def show(v):
         return ", ".join(f"{k} {n}" for k, n in v.items()) if isinstance(v, dict) else _fmt(v)
@@ -487,6 +524,17 @@ def render_markdown(report: dict) -> str:
         prev = (f"{_share(r['previous_coverage'])} → {_share(r['common_coverage'])} ({r['common_cities']})"
                 if r["previous_coverage"] is not None else "—")
         lines.append(f"| {md(r['indicator'])} | {r['cities']} | {r['covered']} | {_share(r['coverage'])} | {prev} |")
+    lines += ["", "## Politeness and blocking per host", ""]
+    if not report.get("politeness"):
+        lines.append("no Crawl-delay, backoff, blocked response or browser retry recorded")
+    else:
+        lines += ["| host | spider | crawl delay | capped (host asked) | backoffs | longest pause | Retry-After capped "
+                  "(asked) | blocked | browser retries | refused |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in report["politeness"]:
+            lines.append(f"| {md(r['host'])} | {md(r['spider'])} | {_seconds(r['crawl_delay_s'])} | "
+                         f"{_seconds(r['crawl_delay_asked_s'])} | {md(_fmt(r['backoffs']))} | {_seconds(r['backoff_max_s'])} | "
+                         f"{_seconds(r['retry_after_asked_s'])} | {md(_fmt(r['blocked']))} | "
+                         f"{md(_fmt(r['browser_retries']))} | {md(_fmt(r['browser_retries_refused']))} |")
     return "\n".join(lines) + "\n"
 
 

@@ -200,6 +200,78 @@ def test_markdown_escapes_crawled_text():
     assert "\\|" in cell and "\\*\\*" in cell and "\\[a\\]\\(" in cell and "\n" not in cell
 
 
+
+def test_report_has_politeness_and_blocking_per_host(tmp_path):
+    """The section is read from crawl_run.settings as the politeness middleware writes it (its own writer,
+    fed with the stats keys the middleware counts), for two spiders of one run."""
+    from sgi.nightly import build_report, write_report
+    from spiders.politeness import politeness_summary, record_on_run
+    from storage import db
+
+    url = f"sqlite:///{tmp_path / 'n.db'}"
+    db.ensure_schema(url)
+    db.dispose_all()
+    con = sqlite3.connect(tmp_path / "n.db")
+    _insert_run(con, 7)
+    con.commit()
+    con.close()
+    portal = {"sgi/politeness/crawl_delay/slow.gov.cn.test": 30.0,
+              "sgi/politeness/crawl_delay_capped/slow.gov.cn.test": 120.0,
+              "sgi/politeness/crawl_delay/polite.gov.cn.test": 2.0,
+              "sgi/politeness/backoff/busy.gov.cn.test": 3, "sgi/politeness/backoff_max_s/busy.gov.cn.test": 8.0,
+              "sgi/politeness/retry_after_capped/busy.gov.cn.test": 3600,
+              "sgi/blocked/wall.gov.cn.test": 5, "sgi/blocked/browser_retry/wall.gov.cn.test": 2,
+              "sgi/blocked/browser_retry_refused/wall.gov.cn.test": 1,
+              "sgi/blocked/x|<b>evil</b>.test": 1,
+              "downloader/request_count": 40}
+    record_on_run(url, 7, "portal", politeness_summary(portal))
+    record_on_run(url, 7, "mailbox", politeness_summary({"sgi/blocked/wall.gov.cn.test": 4}))
+    db.dispose_all()
+
+    rep = build_report(url, "run7")
+    rows = {(r["host"], r["spider"]): r for r in rep["politeness"]}
+    assert set(rows) == {("slow.gov.cn.test", "portal"), ("polite.gov.cn.test", "portal"),
+                         ("busy.gov.cn.test", "portal"), ("wall.gov.cn.test", "portal"),
+                         ("wall.gov.cn.test", "mailbox"), ("x|<b>evil</b>.test", "portal")}
+    slow_host = rows[("slow.gov.cn.test", "portal")]
+    assert (slow_host["crawl_delay_s"], slow_host["crawl_delay_asked_s"], slow_host["crawl_delay_capped"]) == (30.0, 120.0, True)
+    assert rows[("polite.gov.cn.test", "portal")]["crawl_delay_capped"] is False
+    busy = rows[("busy.gov.cn.test", "portal")]
+    assert (busy["backoffs"], busy["backoff_max_s"], busy["retry_after_asked_s"], busy["blocked"]) == (3, 8.0, 3600, 0)
+    wall = rows[("wall.gov.cn.test", "portal")]
+    assert (wall["blocked"], wall["browser_retries"], wall["browser_retries_refused"]) == (5, 2, 1)
+    assert rows[("wall.gov.cn.test", "mailbox")]["blocked"] == 4
+    assert [r["host"] for r in rep["politeness"][:2]] == ["wall.gov.cn.test"] * 2   # most blocked first
+
+    paths = write_report(rep, tmp_path / "reports")
+    assert json.loads(paths["json"].read_text(encoding="utf-8"))["politeness"] == rep["politeness"]
+    text = paths["markdown"].read_text(encoding="utf-8")
+    section = text.split("## Politeness and blocking per host", 1)[1]
+    table = [line for line in section.splitlines() if line.startswith("| ")]
+    assert len(table) == 1 + 6
+    slow_line = next(line for line in table if "slow.gov.cn.test" in line)
+    assert "| 30 s | 120 s |" in slow_line
+    wall_line = next(line for line in table if "wall.gov.cn.test" in line and "portal" in line)
+    assert wall_line.endswith("| 5 | 2 | 1 |")
+    assert "<b>" not in section and "x\\|&lt;b&gt;evil&lt;/b&gt;.test" in section
+
+
+def test_report_without_politeness_data_says_so(tmp_path):
+    from sgi.nightly import build_report, render_markdown
+    from storage import db
+
+    url = f"sqlite:///{tmp_path / 'n.db'}"
+    db.ensure_schema(url)
+    db.dispose_all()
+    con = sqlite3.connect(tmp_path / "n.db")
+    _insert_run(con, 3)
+    con.commit()
+    con.close()
+    rep = build_report(url, "run3")
+    assert rep["politeness"] == []
+    assert "no Crawl-delay, backoff, blocked response or browser retry recorded" in render_markdown(rep)
+
+
 # --- health.yaml ------------------------------------------------------------------------------------
 
 def write(tmp_path, text) -> Path:
