@@ -50,8 +50,7 @@ def bare_settings(settings: dict) -> dict:
     out.update({"LOG_LEVEL": "WARNING", "TELNETCONSOLE_ENABLED": False,
                 # Every attempt sgi made (retries included) is its own entry in FETCHES.json.
                 "RETRY_ENABLED": False,
-                "PLAYWRIGHT_LAUNCH_OPTIONS": browser.launch_options(True, ours.get("SGI_CHROMIUM")),
-                "PLAYWRIGHT_CONTEXTS": {"sgi": {"ignore_https_errors": True}}})
+                "PLAYWRIGHT_LAUNCH_OPTIONS": browser.launch_options(True, ours.get("SGI_CHROMIUM"))})
     return out
 
 
@@ -71,7 +70,8 @@ def bare(settings_file: str, fetches_file: str, out_file: str) -> None:
                 for fetch in todo:
                     meta = {"handle_httpstatus_all": True}
                     if fetch["render"]:
-                        meta.update(browser.render_meta())
+                        # As sgi does: context options with the render, Chromium launched at the first one.
+                        meta.update(browser.render_meta(), playwright_context_kwargs={"ignore_https_errors": True})
                     yield scrapy.Request(fetch["url"], dont_filter=True, meta=meta, callback=self.parse,
                                          errback=self.failed)
 

@@ -94,7 +94,9 @@ class SgiSpider(scrapy.Spider):
             settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", browser.launch_options(sample, settings.get("SGI_CHROMIUM")),
                          priority="spider")
         if sample:
-            settings.set("PLAYWRIGHT_CONTEXTS", {"sgi": {"ignore_https_errors": True}}, priority="spider")
+            # The sample web's certificate is our own; applied per render (spiders/browser.py), so
+            # Chromium is launched only when a page needs it.
+            settings.set("SGI_BROWSER_CONTEXT_KWARGS", {"ignore_https_errors": True}, priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):

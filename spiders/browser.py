@@ -174,7 +174,11 @@ class BrowserContextRecycler:
     def __init__(self, crawler):
         self.crawler = crawler
         self.every = crawler.settings.getint("SGI_BROWSER_RECYCLE_PAGES", 50)
-        self.context_kwargs = dict(crawler.settings.getdict("PLAYWRIGHT_CONTEXTS").get(BASE_CONTEXT) or {})
+        # Context options travel with each render (meta playwright_context_kwargs), not as a start-up
+        # context: PLAYWRIGHT_CONTEXTS makes every crawler launch Chromium at engine start, five browsers
+        # per crawl for spiders that mostly never render. Without it Chromium starts at the first render.
+        self.context_kwargs = dict(crawler.settings.getdict("SGI_BROWSER_CONTEXT_KWARGS")
+                                   or crawler.settings.getdict("PLAYWRIGHT_CONTEXTS").get(BASE_CONTEXT) or {})
         self.grace_s = max(60.0, 2 * crawler.settings.getfloat("DOWNLOAD_TIMEOUT", 30))
         self.generation = 0
         self.renders_in_generation = 0
@@ -190,6 +194,8 @@ class BrowserContextRecycler:
     def assign(self, request) -> None:
         """Called by SharedPlaywrightHandler as a render starts."""
         meta = request.meta
+        if meta.get("playwright") and self.context_kwargs:
+            meta.setdefault("playwright_context_kwargs", self.context_kwargs)
         # A retry carries the context of its first attempt, which may be closed by now: reassign it.
         if (self.every <= 0 or not meta.get("playwright") or meta.get("playwright_page") is not None
                 or not is_recycled_context(meta.get("playwright_context", BASE_CONTEXT))
