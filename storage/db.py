@@ -136,6 +136,9 @@ def connect(url: str | None = None):
         yield conn
 
 
+UPSERT_CHUNK = 1000
+
+
 def upsert(conn: Connection, model: type[SQLModel], rows: Sequence[dict], keys: Iterable[str],
            update: Iterable[str] | None = None) -> None:
     """INSERT ... ON CONFLICT (keys) DO UPDATE, on SQLite and PostgreSQL alike.
@@ -157,12 +160,14 @@ def upsert(conn: Connection, model: type[SQLModel], rows: Sequence[dict], keys: 
     update = [c for c in (update if update is not None else cols) if c not in keys]
     # One statement executed for many parameter sets (executemany): compiled once and cached, where a
     # multi-row VALUES statement was compiled anew for every batch (most of a crawl's write time).
+    # Chunks bound the driver's per-call copies when a spider saves a whole board at once.
     stmt = insert(table)
     if update:
         stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: getattr(stmt.excluded, c) for c in update})
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=keys)
-    conn.execute(stmt, [dict(r) for r in rows])
+    for start in range(0, len(rows), UPSERT_CHUNK):
+        conn.execute(stmt, list(rows[start:start + UPSERT_CHUNK]))
 
 
 def table_names(url: str | None = None) -> list[str]:
