@@ -18,7 +18,7 @@ def main(argv: list[str]) -> int:
     if argv:
         modules = [m for m in modules if any(a in m for a in argv)]
     results_path = HERE / "results.json"
-    results = json.loads(results_path.read_text()) if results_path.exists() else {}
+    results: dict = {}       # this run's entries; merged into the file as it is when we write
     failed = False
     for name in modules:
         print(f"== {name}", flush=True)
@@ -35,7 +35,10 @@ def main(argv: list[str]) -> int:
             print(f"   {key}: {entry['value']} {entry['unit']} (target {entry['target']}) "
                   f"{'ok' if entry['ok'] else 'MISSED'}", flush=True)
         print(f"   ({time.monotonic() - started:.1f} s)")
-    results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    # Re-read just before writing: another benchmark run may have written its entries meanwhile.
+    merged = json.loads(results_path.read_text()) if results_path.exists() else {}
+    merged.update(results)
+    results_path.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n")
     print(f"wrote {results_path}")
     return 1 if failed else 0
 
