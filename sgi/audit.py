@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 from rich.console import Console
 
 from sgi.report.audit import SCREENSHOT_SPIDER
+from collectors.fetch import classify_fetch
+from spiders.base import page_from_document
 from spiders.middlewares import is_loopback_or_test
 
 FRAMEWORK = "sgi-default"
@@ -164,7 +166,7 @@ def capture_screenshot(url: str, sample_web: bool, timeout_ms: int = SCREENSHOT_
                 pass
             png = page.screenshot(type="png", full_page=False)
             return {"png": png, "final_url": page.url, "status": response.status if response else None,
-                    "title": page.title(), "elapsed_ms": (time.monotonic() - started) * 1000}
+                    "html": page.content(), "title": page.title(), "elapsed_ms": (time.monotonic() - started) * 1000}
         finally:
             browser.close()
 
@@ -181,11 +183,15 @@ def screenshot_portal(db_url: str, run_id: int, code: str, url: str | None, samp
     fetched_at = datetime.now(timezone.utc)
     try:
         shot = capture_screenshot(url, sample_web)
+        # The picture is evidence of what the browser was shown: a 403 or challenge page is 'blocked',
+        # never 'ok' (the rules that judge crawled pages judge this one too).
+        shown = page_from_document(shot["final_url"], shot["html"].encode("utf-8"), {}, shot["status"] or 200,
+                                   rendered=True)
         ref = store.record_response(
             city_code=code, spider=SCREENSHOT_SPIDER, requested_url=SCREENSHOT_URN + url,
             final_url=SCREENSHOT_URN + shot["final_url"], http_status=shot["status"] or 0, reason="",
             headers=[("Content-Type", "image/png")], body=shot["png"], fetched_at=fetched_at,
-            elapsed_ms=shot["elapsed_ms"], fetch_status="ok", content_type="image/png", encoding=None, rendered=True)
+            elapsed_ms=shot["elapsed_ms"], fetch_status=classify_fetch(shown), content_type="image/png", encoding=None, rendered=True)
     except Exception as exc:   # a page that never loads is a finding of the audit, not a crash
         ref = store.record_failure(city_code=code, spider=SCREENSHOT_SPIDER, url=SCREENSHOT_URN + url,
                                    fetched_at=fetched_at, fetch_status="error", error=f"{type(exc).__name__}: {exc}")

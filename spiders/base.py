@@ -38,13 +38,17 @@ def page_from_response(response, request=None) -> Page:
 
 def _page_from_response(response) -> Page:
     headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
-    status = response.status
-    rendered = "playwright" in response.flags
-    page = Page(url=response.url, body=response.body, headers=headers, status=status, rendered=rendered)
+    return page_from_document(response.url, response.body, headers, response.status,
+                              rendered="playwright" in response.flags)
+
+
+def page_from_document(url: str, body: bytes, headers: dict, status: int, rendered: bool) -> Page:
+    """A fetched document as a Page; for a browser render, judged by what the browser ended on."""
+    page = Page(url=url, body=body, headers=headers, status=status, rendered=rendered)
     if rendered and status in (412, 521):
-        # scrapy-playwright reports the status of the first navigation; after a passed JS challenge
+        # Playwright reports the status of the first navigation; after a passed JS challenge
         # the document is the real page, so judge it by its content.
-        probe = Page(url=response.url, body=response.body, headers=headers, status=200, rendered=True)
+        probe = Page(url=url, body=body, headers=headers, status=200, rendered=True)
         # Only a document with real content proves the challenge was passed (an error page is not one).
         if (not looks_like_challenge(probe) and not is_empty_shell(probe)
                 and len("".join(probe.soup.get_text().split())) > MIN_PASSED_TEXT_CHARS):
