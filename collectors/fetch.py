@@ -7,6 +7,8 @@ for every indicator the page would have informed, never 'absent'.
 
 from __future__ import annotations
 
+import json
+
 from collectors.page import Page
 
 OK, BLOCKED, ERROR, NOT_FOUND, NOT_MODIFIED = "ok", "blocked", "error", "not_found", "not_modified"
@@ -21,7 +23,21 @@ def looks_like_challenge(page: Page) -> bool:
     """
     from collectors.portal import challenge_reason
 
+    if is_json(page):
+        return False   # a challenge is a document a browser runs; a JSON answer is the data itself
     return challenge_reason(page, include_shell=False) is not None
+
+
+def is_json(page: Page) -> bool:
+    """The body is a JSON document (an API answer), judged by its content, not its Content-Type."""
+    head = page.body[:64].lstrip()
+    if not head[:1] in (b"{", b"["):
+        return False
+    try:
+        json.loads(page.body)
+    except ValueError:   # includes bodies that are not UTF-8: read the slow way
+        return False
+    return True
 
 
 def is_empty_shell(page: Page) -> bool:
@@ -36,6 +52,8 @@ def classify_fetch(page: Page) -> str:
     status = page.status
     if status == 304:
         return NOT_MODIFIED
+    if page.from_archive:
+        return OK
     if looks_like_challenge(page) or status in BLOCKING_STATUSES:
         return BLOCKED
     if status in (404, 410):

@@ -29,6 +29,9 @@ class Page:
     headers: Mapping[str, str] = field(default_factory=dict)
     status: int = 200
     rendered: bool = False  # True when a real browser produced the body
+    # True when the body is an archived copy of an earlier answer that was read as ok (an incremental
+    # crawl's 304 or not-yet-due page): it was classified then, so it is not classified again.
+    from_archive: bool = False
 
     def header(self, name: str, default: str | None = None) -> str | None:
         name = name.lower()

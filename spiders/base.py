@@ -37,13 +37,19 @@ def page_from_response(response, request=None) -> Page:
 
 
 def _page_from_response(response) -> Page:
+    from spiders.incremental import REUSED
+
     headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
     return page_from_document(response.url, response.body, headers, response.status,
-                              rendered="playwright" in response.flags)
+                              rendered="playwright" in response.flags, from_archive=REUSED in response.flags)
 
 
-def page_from_document(url: str, body: bytes, headers: dict, status: int, rendered: bool) -> Page:
-    """A fetched document as a Page; for a browser render, judged by what the browser ended on."""
+def page_from_document(url: str, body: bytes, headers: dict, status: int, rendered: bool,
+                       from_archive: bool = False) -> Page:
+    """A fetched document as a Page; for a browser render, judged by what the browser ended on.
+    ``from_archive``: an incremental crawl's copy of an earlier answer read as ok (not judged again)."""
+    if from_archive:
+        return Page(url=url, body=body, headers=headers, status=status, rendered=rendered, from_archive=True)
     page = Page(url=url, body=body, headers=headers, status=status, rendered=rendered)
     if rendered and status in (412, 521):
         # Playwright reports the status of the first navigation; after a passed JS challenge

@@ -10,13 +10,22 @@ For every request (downloader middleware, between HttpCompression (590) and Evid
    no response) is fetched again under the same snapshot id: a failure is not an answer worth keeping,
    and the row is replaced, not added, whatever the retry gives.
 2. Incremental (SGI_INCREMENTAL, on by default; `sgi audit` and `sgi crawl --full` turn it off), for
-   plain GET requests whose URL an earlier run fetched well (url_state):
+   requests whose page (URL; for a request with a body also method and body digest: a POST list API
+   answers one page per body) an earlier run fetched well (url_state):
    - not due yet on this crawl date: answered from the archive, snapshot fetch_status 'reused';
-   - due: sent with If-None-Match / If-Modified-Since; a 304 is answered from the archive, snapshot
-     fetch_status 'not_modified' (http_status 304). A 304 is never blocked, error or absent. Any other
-     answer (200, a 412 challenge ...) is an ordinary response.
+   - due: a GET is sent with If-None-Match / If-Modified-Since; a 304 is answered from the archive,
+     snapshot fetch_status 'not_modified' (http_status 304). A 304 is never blocked, error or absent.
+     Any other answer (200, a 412 challenge ...) is an ordinary response. A POST is sent as it is.
    Good answers update url_state: validators, digest, and the revisit interval of the request's role
    (meta['sgi_role'], spiders/revisit.yaml), shrunk when the body changed, grown when it did not.
+   Archived answers are not classified again (they were read as ok when fetched). A request with
+   meta['sgi_fresh'] skips the archive (a spider's retry after an error object inside a 200 answer).
+3. Paged lists: spiders ask for the pages after a list's first with role MORE_PAGES and the meta of
+   :func:`next_page`. When the page
+   before is unchanged (answered from the archive, or fresh with the digest it had last time), nothing
+   new was added in front, so the next page keeps its own revisit interval (role 'more_pages': reused
+   from the archive while not due); when it changed, the next page is due now (new items push older
+   ones down the list). A list's first page is due daily, so new items are never missed.
 
 Replayed responses carry the flag 'sgi-replayed' (resume) or 'sgi-reused' (incremental) and
 meta['sgi_reused_from'] (the snapshot whose record holds the body).
@@ -123,9 +132,9 @@ class ArchiveReplayMiddleware:
 
     def _incremental(self, store, request):
         meta = request.meta
-        if request.method != "GET" or request.body:
-            return None
-        key = frontier.url_key(request.url, is_rendered(request))
+        if meta.get("sgi_fresh"):
+            return None   # the spider wants the site's answer now (a retry after an error in a 200)
+        key = frontier.url_key(request.url, is_rendered(request), request.method, request.body)
         self.note_role(key, meta.get("sgi_role"))
         decision = self.decisions.get(key)
         if decision is None:
@@ -178,8 +187,9 @@ class ArchiveReplayMiddleware:
         # message re-checked); it is still asked conditionally, so an unchanged page costs a 304.
         if not known.due(self.clock) and meta.get("sgi_revisit") != "due":
             return ("reuse", known.body, None, None)
-        if is_rendered(request) or not (row.get("etag") or row.get("last_modified")):
-            return ("fresh", None, None, None)   # a browser navigation cannot be made conditional
+        if is_rendered(request) or request.method != "GET" or not (row.get("etag") or row.get("last_modified")):
+            # A browser navigation cannot be made conditional; a POST (a list API) is not asked so.
+            return ("fresh", None, None, None)
         return ("conditional", known.body, row.get("etag"), row.get("last_modified"))
 
     # --- responses -----------------------------------------------------------------------------------
@@ -237,6 +247,25 @@ def replayed_ref(request, response) -> SnapshotRef | None:
         fetched_at = fetched_at.replace(tzinfo=timezone.utc)
     return SnapshotRef(snap["id"], snap["final_url"], fetched_at, snap["digest"], snap["fetch_status"],
                        snap["http_status"])
+
+
+def unchanged(response) -> bool:
+    """True when this answer is the one its page gave last time: served from the archive (not due, or
+    a 304), or fetched fresh with the digest of the last good answer."""
+    if REUSED in response.flags:
+        return True
+    meta = response.meta
+    previous, ref = meta.get("sgi_url_prev"), meta.get("sgi_snapshot")
+    return bool(previous and ref is not None and previous.get("digest") and previous.get("digest") == ref.digest)
+
+
+MORE_PAGES = "more_pages"
+
+
+def next_page(response) -> dict:
+    """Request meta for the page after this one in a paged list (ask for it with role MORE_PAGES): due
+    now unless this page is unchanged (see the module's point 3)."""
+    return {} if unchanged(response) else {"sgi_revisit": "due"}
 
 
 def reuse_of(request, response) -> dict | None:

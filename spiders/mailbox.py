@@ -51,6 +51,7 @@ from collectors.base import BLOCKED, ERROR, OK
 from collectors.fetch import BLOCKED as FETCH_BLOCKED
 from collectors.fetch import NOT_FOUND, classify_fetch
 from spiders.base import SgiSpider, page_from_response
+from spiders.incremental import MORE_PAGES, next_page
 
 DEFAULT_MAX_PAGES = 200
 DEFAULT_RECHECK_DAYS = 365
@@ -145,11 +146,11 @@ class MailboxSpider(SgiSpider):
                 self._take(board, msg, page.url, ref)
             for request in self._detail_requests(board, found):
                 yield request
-            for request in self._more_list_pages(board, page, response.meta.get("page_no", 1)):
+            for request in self._more_list_pages(board, page, response.meta.get("page_no", 1), next_page(response)):
                 yield request
         yield from self._answered(board)
 
-    def _more_list_pages(self, board: BoardCrawl, page, page_no: int):
+    def _more_list_pages(self, board: BoardCrawl, page, page_no: int, revisit: dict):
         max_pages = int(board.options.get("max_pages") or DEFAULT_MAX_PAGES)
         template = board.options.get("page_template")
         if template:
@@ -157,12 +158,12 @@ class MailboxSpider(SgiSpider):
                 return
             total = min(rules.page_count(page) or 1, max_pages)
             for n, url in enumerate(rules.page_urls(template, total), start=2):
-                yield self._request(board, urljoin(board.source.start_url, url), self.parse_list, role="list",
-                                    page_no=n)
+                yield self._request(board, urljoin(board.source.start_url, url), self.parse_list, role=MORE_PAGES,
+                                    page_no=n, **revisit)
             return
         nxt = rules.next_page_url(page)
         if nxt and page_no < max_pages and self._allowed(board, nxt):
-            yield self._request(board, nxt, self.parse_list, role="list", page_no=page_no + 1)
+            yield self._request(board, nxt, self.parse_list, role=MORE_PAGES, page_no=page_no + 1, **revisit)
 
     def _allowed(self, board: BoardCrawl, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
@@ -243,7 +244,7 @@ class MailboxSpider(SgiSpider):
                 yield self._api_request(board, 1)
         yield from self._answered(board)
 
-    def _api_request(self, board: BoardCrawl, page_no: int):
+    def _api_request(self, board: BoardCrawl, page_no: int, **meta):
         api = board.options.get("api") or {}
         url = urljoin(board.source.start_url, api.get("url") or "")
         path = urlsplit(url).path
@@ -255,9 +256,9 @@ class MailboxSpider(SgiSpider):
                    "X-Sign": hashlib.md5(text.encode("utf-8")).hexdigest(),
                    "Referer": board.source.start_url}
         # The fragment (never sent) keeps each page's evidence record apart: every page is a POST to one URL.
-        return self._request(board, f"{url}#{board.key}-page-{page_no}", self.parse_api, role="api", method="POST",
-                             body=body.encode("utf-8"),
-                             headers=headers, page_no=page_no)
+        return self._request(board, f"{url}#{board.key}-page-{page_no}", self.parse_api,
+                             role="api" if page_no == 1 else MORE_PAGES, method="POST", body=body.encode("utf-8"),
+                             headers=headers, page_no=page_no, **meta)
 
     def parse_api(self, response):
         board: BoardCrawl = response.meta["sgi_board"]
@@ -282,7 +283,7 @@ class MailboxSpider(SgiSpider):
                     self._take(board, msg, page.url, ref)
                 max_pages = int(board.options.get("max_pages") or DEFAULT_MAX_PAGES)
                 if found and page_no < max_pages:
-                    yield self._api_request(board, page_no + 1)
+                    yield self._api_request(board, page_no + 1, **next_page(response))
         yield from self._answered(board)
 
     # --- failures ---------------------------------------------------------------------------------------

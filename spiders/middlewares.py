@@ -78,11 +78,11 @@ class EvidenceMiddleware:
             return response
         redirects = request.meta.get("redirect_urls") or []
         page: Page = page_from_response(response, request)
-        fetch_status = classify_fetch(page)
         reuse = incremental.reuse_of(request, response)
-        http_status = response.status
         if reuse is not None:   # the body is an earlier record's: 304 not_modified, or reused (not due)
             fetch_status, http_status = reuse["kind"], reuse["http_status"]
+        else:
+            fetch_status, http_status = classify_fetch(page), response.status
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs]
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
         encoding = page.encoding if response.body and fetch_status != "not_modified" else None

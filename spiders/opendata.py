@@ -24,6 +24,7 @@ from collectors.fetch import BLOCKED as FETCH_BLOCKED
 from collectors.fetch import classify_fetch
 from spiders import browser
 from spiders.base import SgiSpider, page_from_response
+from spiders.incremental import MORE_PAGES, next_page
 
 
 @dataclass
@@ -72,9 +73,9 @@ class OpendataSpider(SgiSpider):
                                                              role="terms"), self.parse_terms)
 
     # --- requests ------------------------------------------------------------------------------------------
-    def _request(self, state: PlatformCrawl, spec: rules.RequestSpec, callback):
+    def _request(self, state: PlatformCrawl, spec: rules.RequestSpec, callback, **revisit):
         meta = {"city_code": state.city_code, "sgi_state": state, "sgi_spec": spec, "sgi_role": spec.role,
-                "handle_httpstatus_all": True}
+                "handle_httpstatus_all": True, **revisit}
         if state.options.get("render") and spec.method == "GET":
             meta.update(browser.render_meta())
         state.pending += 1
@@ -120,7 +121,8 @@ class OpendataSpider(SgiSpider):
                 if spent < int(opts.get("error_retries", 2)):
                     state.retries[spec.page] = spent + 1
                     self.logger.info("opendata %s: %s; retrying page %s", state.platform, result.error, spec.page)
-                    yield self._request(state, spec, self.parse_list)
+                    # Asked of the site itself: the answer may have come from the archive.
+                    yield self._request(state, spec, self.parse_list, sgi_fresh=True)
                 else:
                     self._fail(state, ERROR, f"list {spec.url}: {result.error}", ref)
                 yield from self._maybe_finish(state)
@@ -130,7 +132,8 @@ class OpendataSpider(SgiSpider):
                 if ref is not None:
                     state.snapshot_of[record.dataset_id] = ref.id
         if result.next is not None:
-            yield self._request(state, result.next, self.parse_list)
+            # Revisited as the list's next page (spiders/incremental.py), read as a list page.
+            yield self._request(state, result.next, self.parse_list, sgi_role=MORE_PAGES, **next_page(response))
         else:
             state.stop_reason = result.stop_reason or ""
             if result.stop_reason and result.stop_reason.startswith("max_pages"):

@@ -41,6 +41,7 @@ from collectors.base import BLOCKED, ERROR, OK, Finding
 from collectors.fetch import BLOCKED as FETCH_BLOCKED
 from collectors.fetch import classify_fetch
 from spiders.base import SgiSpider, page_from_response
+from spiders.incremental import MORE_PAGES, next_page
 from storage.warc import sha256_hex
 
 DEFAULT_ATTACHMENT_MAX = 20 * 1024 * 1024
@@ -100,9 +101,10 @@ class PolicySpider(SgiSpider):
                 "handle_httpstatus_all": True, **meta}
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta, dont_filter=True)
 
-    def _api_request(self, state: CityCrawl, source, lst: dict, page_no: int):
+    def _api_request(self, state: CityCrawl, source, lst: dict, page_no: int, **meta):
         url = urljoin(source.start_url, str(lst["api"]["url"]).replace("{page}", str(page_no)))
-        return self._request(state, source, url, self.parse_api, role="list", lst=lst, page_no=page_no)
+        return self._request(state, source, url, self.parse_api, role="list" if page_no == 1 else MORE_PAGES,
+                             lst=lst, page_no=page_no, **meta)
 
     def _allowed(self, source, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
@@ -159,7 +161,8 @@ class PolicySpider(SgiSpider):
             for url in urls:
                 if url not in state.requested and url != page.url and self._allowed(source, url):
                     state.requested.add(url)
-                    yield self._request(state, source, url, self.parse_list, role="list", lst=lst, page_no=page_no + 1)
+                    yield self._request(state, source, url, self.parse_list, role=MORE_PAGES, lst=lst,
+                                        page_no=page_no + 1, **next_page(response))
         yield from self._answered(state)
 
     def parse_api(self, response):
@@ -181,7 +184,7 @@ class PolicySpider(SgiSpider):
                 seen = page_no * len(items) if items else 0
                 max_pages = int(state.options.get("max_pages") or DEFAULT_MAX_PAGES)
                 if items and page_no < max_pages and (total is None or seen < total):
-                    yield self._api_request(state, source, lst, page_no + 1)
+                    yield self._api_request(state, source, lst, page_no + 1, **next_page(response))
         yield from self._answered(state)
 
     # --- details and attachments --------------------------------------------------------------------

@@ -96,8 +96,13 @@ def crawl_clock(as_of: date | str | None) -> datetime:
     return datetime.combine(as_of, time.min, tzinfo=timezone.utc)
 
 
-def url_key(url: str, rendered: bool = False) -> str:
-    return page_identity(url) + (" [rendered]" if rendered else "")
+def url_key(url: str, rendered: bool = False, method: str = "GET", body: bytes | None = None) -> str:
+    """A page's key in url_state: its identity, plus method and body digest for a request that has a
+    body (one POST list API answers a different page per body), plus whether it was rendered."""
+    key = page_identity(url)
+    if method != "GET" or body:
+        key += f" [{method} {hashlib.sha1(body or b'').hexdigest()[:16]}]"
+    return key + (" [rendered]" if rendered else "")
 
 
 def as_utc(value: datetime | None) -> datetime | None:

@@ -158,13 +158,35 @@ def test_revisit_intervals_shrink_on_change_and_grow_without(runs):
     from storage.frontier import load_policy
 
     policy = load_policy()
+    # list pages: first pages (role list) and the pages after them (role more_pages)
     rows = con.execute("SELECT url_key, role, revisit_interval_s, change_count, unchanged_count FROM url_state "
-                       "WHERE spider = 'policy' AND role = 'list'").fetchall()
+                       "WHERE spider = 'policy' AND role IN ('list', 'more_pages')").fetchall()
     start = policy.for_role("list").start_s
     grown = [r for r in rows if r[4] >= 1 and r[3] == 0]
-    assert grown and all(r[2] > start or r[2] == policy.for_role("list").max_s for r in grown)
+    assert grown and all(r[2] > policy.for_role(r[1]).start_s or r[2] == policy.for_role(r[1]).max_s
+                         for r in grown), rows
     changed_keys = {f"http://{h}{p}" for h, p in runs["changed"]} | {f"https://{h}{p}" for h, p in runs["changed"]}
     shrunk = [r for r in rows if r[0] in changed_keys]
     assert shrunk and all(r[3] >= 1 and r[2] < max(g[2] for g in grown) for r in shrunk), shrunk
     leaves = con.execute("SELECT revisit_interval_s FROM url_state WHERE role = 'detail'").fetchall()
     assert leaves and min(r[0] for r in leaves) > start   # leaf pages are revisited rarely
+
+
+def test_pages_after_a_lists_first_follow_whether_the_first_changed(runs):
+    """A list's later pages (role more_pages) come from the archive while their first page is unchanged
+    and they are not due; once the first page changed, they are read again the same day."""
+    con = runs["con"]
+    later = {k for (k,) in con.execute("SELECT url_key FROM url_state WHERE role = 'more_pages'")}
+    zcwj = {k for k in later if "/zcwj/index_" in k}
+    assert len(zcwj) == 2, later
+    day2 = {page_identity(r[0]): r for r in snapshots(con, "day2")}
+    day3 = {page_identity(r[0]): r for r in snapshots(con, "day3")}
+    assert all(day2[k][1] == "reused" for k in later), {k: day2[k][1] for k in later}
+    # day 3: /zcwj/index.html changed (the fixture), so its later pages were asked of the site
+    assert ("xxgk.lanzhou.gov.cn.test", "/zcwj/index.html") in runs["changed"]
+    # (unchanged themselves: a 304 to the conditional request)
+    assert all(day3[k][1] in ("ok", "not_modified") for k in zcwj), {k: day3[k][1:3] for k in zcwj}
+    asked = {r.path for r in runs["logs"]["day3"] if r.host == "xxgk.lanzhou.gov.cn.test"}
+    assert {"/zcwj/index_1.html", "/zcwj/index_2.html"} <= asked, asked
+    untouched = later - zcwj
+    assert all(day3[k][1] == "reused" for k in untouched), {k: day3[k][1] for k in untouched}
