@@ -72,6 +72,7 @@ class CityState:
 
 class AppsSpider(SgiSpider):
     name = "apps"
+    renders_pages = True
     source_kind = "app"
     indicators = rules.APP_CODES
 

@@ -89,6 +89,10 @@ class SgiSpider(scrapy.Spider):
 
     source_kind: str = ""
     indicators: tuple[str, ...] = ()     # every indicator this spider reports, so failures cover them all
+    # True for spiders that render pages as a rule (single-page portals, app-store pages): the browser
+    # starts with the crawl, not at the first render, where its start-up round trips would queue
+    # behind a busy reactor (spiders/browser.py).
+    renders_pages: bool = False
 
     custom_settings: dict = {}
 

@@ -4,14 +4,20 @@ Playwright's own Chromium build is used when installed; otherwise SGI_CHROMIUM o
 /usr/bin/chromium. Images, media and fonts are never fetched by the browser. On the sample web the
 browser can resolve only *.test hosts (to loopback): every other name fails to resolve.
 
-Memory stays bounded by three things here: one browser per crawler (scrapy-playwright would start one
-handler, hence one Playwright driver and one Chromium, per URL scheme: :class:`SharedPlaywrightHandler`
-shares it between http and https); at most PLAYWRIGHT_MAX_CONTEXTS contexts of
-PLAYWRIGHT_MAX_PAGES_PER_CONTEXT pages; and each context retired after SGI_BROWSER_RECYCLE_PAGES renders
-and closed once its last page is done (:class:`BrowserContextRecycler`), which frees what a long-lived
-context accumulates (cache, cookies, service workers, leaked documents). Renders go through Scrapy's
-download slots like any request, so CONCURRENT_REQUESTS_PER_DOMAIN and the per-host delays apply to them
-(the subresources a page loads itself are not Scrapy requests; images, media and fonts are aborted).
+Memory stays bounded by four things here: few Chromium processes (CHROMIUM_ARGS: two renderers for all
+sites, the GPU and network service inside the browser process, no omnibox WebUI renderer); one browser
+per process (scrapy-playwright would start one handler, hence one Playwright driver and one Chromium, per
+URL scheme and crawler: :class:`SharedPlaywrightHandler` shares the handler between http and https and
+:class:`SharedBrowserProvider` the driver and browser between the crawlers of one crawl); at most
+PLAYWRIGHT_MAX_CONTEXTS contexts of PLAYWRIGHT_MAX_PAGES_PER_CONTEXT pages; and each context retired
+after SGI_BROWSER_RECYCLE_PAGES renders and closed once its last page is done
+(:class:`BrowserContextRecycler`), which frees what a long-lived context accumulates (cache, cookies,
+service workers, leaked documents). Renders go through Scrapy's download slots like any request, so
+CONCURRENT_REQUESTS_PER_DOMAIN and the per-host delays apply to them (the subresources a page loads
+itself are not Scrapy requests; images, media and fonts are aborted).
+
+Playwright runs on its own thread's event loop (settings: _PLAYWRIGHT_THREADED_LOOP), so code on Scrapy's
+loop that touches a Playwright object goes through :func:`in_browser_loop` / :func:`schedule_in_browser_loop`.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import asyncio
 import logging
 import os
 import shutil
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -31,12 +38,40 @@ logger = logging.getLogger(__name__)
 ABORTED_RESOURCE_TYPES = {"image", "media", "font"}
 SAMPLE_WEB_ONLY = False   # set by the spiders when SGI_SAMPLE_WEB is on
 
+# Chromium keeps only the last --disable-features and the last --enable-features switch, and Playwright
+# passes its own lists before our arguments: ours repeat Playwright's (1.65, chromiumSwitches.ts) so that
+# adding a feature does not silently drop them. tests/test_browser_args.py compares them with the
+# installed driver's lists.
+PLAYWRIGHT_DISABLED_FEATURES = [
+    "AvoidUnnecessaryBeforeUnloadCheckSync", "DestroyProfileOnBrowserClose", "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable", "LensOverlay", "MediaRouter", "PaintHolding",
+    "ThirdPartyStoragePartitioning", "AvoidCorsURLLoaderRestartOnRedirect", "TcpPortRandomizationWin",
+    "OptimizationHints", "NetworkTimeServiceQuerying", "AimEnabled", "PreconnectToSearch",
+    "msForceBrowserSignIn", "msEdgeUpdateLaunchServicesPreferredVersion"]
+PLAYWRIGHT_ENABLED_FEATURES = ["CDPScreenshotNewSurface", "SkipListAccountsWithoutGaiaCookies"]
+
+# Memory (issue 10, bench/bench_browser.py: peak RSS summed over the crawl process, the driver and every
+# Chromium process). Each Chromium process holds ~45-110 MB of RSS before it renders anything (Chromium's
+# code and start-up state, counted again in every process), so the flags below cut the number of processes.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage",
                  # Chromium starts a renderer process per site; a crawler rendering many sites at once
-                 # would hold dozens (bench/bench_browser.py). Four shared renderers keep memory bounded.
-                 "--renderer-process-limit=4"]
+                 # would hold dozens. Two renderers serve all sites (one per core); the limit is soft:
+                 # renderers are never shared between browser contexts, so while a recycled context
+                 # drains, the new one gets a third. Site isolation would still give every site its own
+                 # process past the limit (5-6 renderers at the peak with a limit of 2 or 4); turning it
+                 # off costs nothing here: the crawler logs in nowhere and its contexts are thrown away,
+                 # so one site's renderer has nothing of another's to read.
+                 "--renderer-process-limit=2", "--disable-site-isolation-trials",
+                 # The GPU process (software compositing only, with --disable-gpu) and the network
+                 # service run as threads of the browser process instead of processes of their own.
+                 "--in-process-gpu",
+                 "--enable-features=" + ",".join([*PLAYWRIGHT_ENABLED_FEATURES, "NetworkServiceInProcess2"]),
+                 # Headless Chromium (156) still gives each context's window an omnibox popup built as a
+                 # WebUI page, in a renderer of its own (~150 MB per context) that never shows anything.
+                 "--disable-features=" + ",".join([*PLAYWRIGHT_DISABLED_FEATURES,
+                                                   "WebUIOmniboxPopup", "WebUIOmniboxAimPopup"])]
 
 
 def chromium_executable(explicit: str | None = None) -> str | None:
@@ -73,8 +108,10 @@ def should_abort_request(request) -> bool:
     return False
 
 
-CONTENT_READY_JS = ("() => document.body && document.body.innerText.replace(/\\s+/g, '').length > 200"
-                    " && document.querySelectorAll('a[href]').length > 3")
+# Ready when the document has real text and links, or has no script at all (nothing will change it: a
+# plain error page or a small static page is read at once instead of after the timeout).
+CONTENT_READY_JS = ("() => !!document.body && ((document.body.innerText.replace(/\\s+/g, '').length > 200"
+                    " && document.querySelectorAll('a[href]').length > 3) || document.scripts.length === 0)")
 
 
 async def wait_for_content(page, timeout_ms: int = 10000) -> bool:
@@ -102,6 +139,37 @@ def render_meta(wait: bool = True, include_page: bool = False) -> dict:
     return meta
 
 
+def _browser_loop():
+    """The event loop Playwright runs on: its own thread's (PLAYWRIGHT_THREADED_LOOP), or None."""
+    from scrapy_playwright._loop import _ThreadedLoopAdapter
+
+    loop = getattr(_ThreadedLoopAdapter, "_loop", None)
+    thread = getattr(_ThreadedLoopAdapter, "_thread", None)
+    return loop if loop is not None and thread is not None and thread.is_alive() else None
+
+
+async def in_browser_loop(coro):
+    """Await a coroutine that uses Playwright objects from whichever loop the caller runs on: Playwright's
+    objects belong to the loop of the thread they were made on."""
+    loop = _browser_loop()
+    if loop is None or asyncio.get_running_loop() is loop:
+        return await coro
+    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, loop))
+
+
+def schedule_in_browser_loop(coro) -> None:
+    """Fire-and-forget version of in_browser_loop, callable from either thread."""
+    loop = _browser_loop()
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if loop is None or running is loop:
+        asyncio.ensure_future(coro)
+    else:
+        asyncio.run_coroutine_threadsafe(coro, loop)
+
+
 async def take_cookies(meta: dict) -> dict[str, str]:
     """Cookies the browser holds after a rendered page (e.g. a passed JS challenge), and close the page.
 
@@ -111,6 +179,10 @@ async def take_cookies(meta: dict) -> dict[str, str]:
     page = meta.pop("playwright_page", None)
     if page is None:
         return {}
+    return await in_browser_loop(_cookies_and_close(page))
+
+
+async def _cookies_and_close(page) -> dict[str, str]:
     try:
         return {c["name"]: c["value"] for c in await page.context.cookies()}
     except Exception:
@@ -122,7 +194,7 @@ async def take_cookies(meta: dict) -> dict[str, str]:
             pass
 
 
-# --- one browser per crawler, contexts recycled ------------------------------------------------------
+# --- one browser per process, contexts recycled -----------------------------------------------------
 BASE_CONTEXT = "sgi"
 
 
@@ -139,6 +211,17 @@ class SharedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
             crawler.sgi_playwright_handler = shared
         return shared
 
+    async def _launch(self) -> None:
+        await super()._launch()
+        if getattr(getattr(self._crawler, "spider", None), "renders_pages", False):
+            asyncio.ensure_future(self._start_browser_early())
+
+    async def _start_browser_early(self) -> None:
+        try:
+            await self._maybe_launch_browser()
+        except Exception as exc:   # the first render tries again (and reports its own failure)
+            logger.warning("browser did not start at engine start: %r", exc)
+
     async def _download_request(self, request, spider=None):
         # The context is chosen when the render starts, not when the request entered the downloader:
         # requests queued behind a host's delay must not hold a later context's place.
@@ -152,6 +235,86 @@ class SharedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
             return
         self._sgi_closed = True
         await super().close()
+
+    async def _close(self) -> None:
+        if not isinstance(getattr(self, "browser_provider", None), SharedBrowserProvider):
+            return await super()._close()
+        # The browser is shared with the process's other crawlers: close only this crawler's contexts
+        # and hand the browser back (the provider closes it when its last user is done).
+        contexts = [wrapper.context for wrapper in self.context_wrappers.values()]
+        self.context_wrappers.clear()
+        await asyncio.gather(*(_close_quietly(c) for c in contexts))
+        await self.browser_provider.close()
+
+
+class _Shared:
+    def __init__(self):
+        self.lock = asyncio.Lock()
+        self.provider = None      # the Playwright driver (PlaywrightBrowserProvider), started at first use
+        self.browser = None
+        self.users = 0
+
+
+class SharedBrowserProvider:
+    """scrapy-playwright browser provider (PLAYWRIGHT_BROWSER_PROVIDER): one Playwright driver and one
+    Chromium per process, shared by its crawlers (`sgi crawl` runs five spiders on one reactor; each
+    would start its own driver at engine start and its own Chromium at its first render). Nothing
+    starts until a crawler renders; the browser closes when the last crawler that used it closes."""
+
+    _pool: dict[str, _Shared] = {}
+
+    def __init__(self, config) -> None:
+        self.config = config
+        self._shared: _Shared | None = None
+
+    def _key(self) -> str:
+        import json
+
+        c = self.config
+        return json.dumps([c.browser_type_name, c.launch_options, c.cdp_url, c.connect_url], sort_keys=True,
+                          default=str)
+
+    async def start(self) -> None:
+        """Nothing to do before the first render."""
+
+    async def _entry(self) -> _Shared:
+        from scrapy_playwright.provider import PlaywrightBrowserProvider
+
+        if self._shared is None:
+            self._shared = self._pool.setdefault(self._key(), _Shared())
+            self._shared.users += 1
+        shared = self._shared
+        if shared.provider is None:
+            provider = PlaywrightBrowserProvider(self.config)
+            await provider.start()
+            shared.provider = provider
+        return shared
+
+    async def launch_browser(self):
+        async with self._pool.setdefault(self._key(), _Shared()).lock:
+            shared = await self._entry()
+            if shared.browser is None or not shared.browser.is_connected():
+                shared.browser = await shared.provider.launch_browser()
+            return shared.browser
+
+    async def launch_persistent_context(self, context_kwargs: dict):
+        shared = await self._entry()
+        return await shared.provider.launch_persistent_context(context_kwargs)
+
+    async def close(self) -> None:
+        shared, self._shared = self._shared, None
+        if shared is None:
+            return
+        shared.users -= 1
+        if shared.users > 0:
+            return
+        self._pool.pop(self._key(), None)
+        browser, provider = shared.browser, shared.provider
+        shared.browser = shared.provider = None
+        if browser is not None:
+            await _close_quietly(browser)
+        if provider is not None:
+            await provider.close()
 
 
 def context_name(generation: int) -> str:
@@ -184,6 +347,8 @@ class BrowserContextRecycler:
         self.renders_in_generation = 0
         self.open_pages: dict[str, int] = {}     # context name -> renders assigned and not yet done
         self.retired: set[str] = set()
+        # assign() runs on Playwright's thread (PLAYWRIGHT_THREADED_LOOP), responses on Scrapy's.
+        self.lock = threading.RLock()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -201,14 +366,15 @@ class BrowserContextRecycler:
                 or not is_recycled_context(meta.get("playwright_context", BASE_CONTEXT))
                 or "sgi_browser_context" in meta):
             return
-        name = context_name(self.generation)
-        meta["playwright_context"] = name
-        meta.setdefault("playwright_context_kwargs", self.context_kwargs)
-        meta["sgi_browser_context"] = name
-        self.open_pages[name] = self.open_pages.get(name, 0) + 1
-        self.renders_in_generation += 1
-        if self.renders_in_generation >= self.every:
-            self._retire(name)
+        with self.lock:
+            name = context_name(self.generation)
+            meta["playwright_context"] = name
+            meta.setdefault("playwright_context_kwargs", self.context_kwargs)
+            meta["sgi_browser_context"] = name
+            self.open_pages[name] = self.open_pages.get(name, 0) + 1
+            self.renders_in_generation += 1
+            if self.renders_in_generation >= self.every:
+                self._retire(name)
 
     def process_response(self, request, response, spider=None):
         name = request.meta.pop("sgi_browser_context", None)
@@ -242,27 +408,29 @@ class BrowserContextRecycler:
             asyncio.get_event_loop().call_later(self.grace_s, self._close, name)
 
     def _page_done(self, name: str) -> None:
-        left = self.open_pages.get(name, 0) - 1
-        self.open_pages[name] = max(0, left)
-        if left <= 0 and name in self.retired:
-            self._close(name)
+        with self.lock:
+            left = self.open_pages.get(name, 0) - 1
+            self.open_pages[name] = max(0, left)
+            if left <= 0 and name in self.retired:
+                self._close(name)
 
     def _close(self, name: str) -> None:
-        if name not in self.retired:
-            return
-        self.retired.discard(name)
-        self.open_pages.pop(name, None)
+        with self.lock:
+            if name not in self.retired:
+                return
+            self.retired.discard(name)
+            self.open_pages.pop(name, None)
         handler = getattr(self.crawler, "sgi_playwright_handler", None)
         wrapper = handler.context_wrappers.get(name) if handler is not None else None
         if wrapper is None:
             return
         self.crawler.stats.inc_value("sgi/browser/contexts_closed")
         logger.debug("closing browser context %s after %d renders", name, self.every)
-        asyncio.ensure_future(_close_quietly(wrapper.context))
+        schedule_in_browser_loop(_close_quietly(wrapper.context))
 
 
-async def _close_quietly(context) -> None:
+async def _close_quietly(closable) -> None:
     try:
-        await context.close()
-    except Exception:   # already closed with the browser
+        await closable.close()
+    except Exception:   # already closed (with the browser)
         pass

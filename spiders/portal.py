@@ -59,6 +59,7 @@ class CityCrawl:
 
 class PortalSpider(SgiSpider):
     name = "portal"
+    renders_pages = True
     source_kind = "portal"
 
     @property

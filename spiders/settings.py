@@ -58,6 +58,13 @@ DOWNLOAD_HANDLERS = {
     "https": "spiders.browser.SharedPlaywrightHandler",
 }
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
+# One Playwright driver and one Chromium per process, started at the first render, shared by the
+# spiders of one crawl (spiders/browser.py).
+PLAYWRIGHT_BROWSER_PROVIDER = "spiders.browser.SharedBrowserProvider"
+# Playwright on its own thread's event loop. Its driver dispatches one message per loop iteration, and a
+# crawl's loop is busy parsing: on the crawl's loop a render waited seconds per round trip and Chromium's
+# start took 10-25 s (bench/profile_crawl.py); on its own thread it takes what it takes alone.
+_PLAYWRIGHT_THREADED_LOOP = True
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_MAX_CONTEXTS = 2
