@@ -29,19 +29,19 @@ DAY = date(2026, 6, 30)
 CHANGED_SHARE = 0.05
 
 # What the measurements of 2026-11-22 showed (see the per-spider and chain figures next to them).
-BYTES_WHY = ("Nearly all of the second crawl's bytes are list answers that cannot be asked conditionally: "
-             "POST list APIs (Hangzhou's dataset list, 45 pages; the message boards' /v1/threads/list/df) "
-             "and generated GET APIs without validators (CKAN package_search, as CKAN sends none). Lists are "
-             "due daily by the revisit policy (new items appear there), so they are read in full; pages with "
-             "validators cost a 304 and leaf pages are not asked at all.")
-SPEED_WHY = ("The crawl is CPU-bound in one process (five spiders on one reactor; the benchmark machine is "
-             "shared, see load_1min): the second crawl spends most of the first one's CPU (cpu_*_s), because "
-             "every reused or 304 page is replayed through the spiders' unchanged code paths (fetch "
-             "classification and extraction parse it again) and all observations are written again. Fixed "
-             "costs are paid on both days: process and spider start-up, and Chromium's launch for the few "
-             "fresh renders (single-page shells and a JS challenge, due daily; a 304 on the shell says nothing "
-             "about the data its script loads, so the render is not skipped), whose round trips wait on the "
-             "busy reactor. Sequential list pagination (second_crawl_chains) sets the tail.")
+BYTES_WHY = ("What the second crawl still moves: the first page of each list API that cannot be asked "
+             "conditionally (POST list APIs; CKAN's package_search, which sends no validators), due daily "
+             "because new items appear there; the later pages of a list come from the archive while its "
+             "first page is unchanged (role more_pages). Pages with validators cost a 304; leaf pages are "
+             "not asked at all.")
+SPEED_WHY = ("Both crawls are CPU-bound in one Python thread (cpu_*_s: the crawl process and its browser; "
+             "load_1min: the machine is shared). The second crawl still runs every spider callback on the "
+             "~900 bodies answered from the archive (parsed and extracted again, every observation written "
+             "again), and its fixed costs are the first crawl's: start-up, Chromium's start and the renders "
+             "due daily (single-page shells, a JS challenge and app-store pages: a 304 on a shell says "
+             "nothing of the data its script loads), and the conditional rechecks of unreplied messages "
+             "(second_crawl_chains), round trips that wait behind the busy loop. 5x needs a page's "
+             "extracted facts reused while its body is unchanged instead of extracted again (not built).")
 
 
 def _crawl(tmp: Path, key: str, as_of: date) -> dict:

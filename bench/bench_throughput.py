@@ -57,7 +57,7 @@ def run() -> dict:
         with serve_sample_web(tmp / "web") as running:
             settings = {**running.crawl_settings(), **NO_WAITING}
             (tmp / "settings.json").write_text(json.dumps(settings))
-            full_runs, bare_runs = [], []
+            full_runs, bare_runs, same_runs = [], [], []
             for i in range(ROUNDS):
                 db_url = f"sqlite:///{tmp / f'bench{i}.db'}"
                 out = tmp / f"full{i}.json"
@@ -70,14 +70,33 @@ def run() -> dict:
                 subprocess.run([sys.executable, "-m", "bench.crawl_worker", "bare", str(tmp / "settings.json"),
                                 str(tmp / "fetches.json"), str(out)], check=True, env=_env(tmp / f"warc{i}"))
                 bare_runs.append(json.loads(out.read_text()))
+                out = tmp / f"same{i}.json"
+                subprocess.run([sys.executable, "-m", "bench.crawl_worker", "bare-transport",
+                                str(tmp / "settings.json"), str(tmp / "fetches.json"), str(out)], check=True,
+                               env=_env(tmp / f"warc{i}"))
+                same_runs.append(json.loads(out.read_text()))
                 print(f"   round {i + 1}: sgi {_rate(full_runs[-1]):.0f} pages/min "
                       f"({full_runs[-1]['responses']} in {full_runs[-1]['elapsed_s']:.1f} s), bare "
                       f"{_rate(bare_runs[-1]):.0f} pages/min ({bare_runs[-1]['responses']} in "
-                      f"{bare_runs[-1]['elapsed_s']:.1f} s)", flush=True)
+                      f"{bare_runs[-1]['elapsed_s']:.1f} s), bare with sgi's scheduling "
+                      f"{_rate(same_runs[-1]):.0f} pages/min ({same_runs[-1]['responses']} in "
+                      f"{same_runs[-1]['elapsed_s']:.1f} s)", flush=True)
     full_rates = [_rate(r) for r in full_runs]
     bare_rates = [_rate(r) for r in bare_runs]
+    same_rates = [_rate(r) for r in same_runs]
     ratio = statistics.median(full_rates) / statistics.median(bare_rates)
+    strict = statistics.median(full_rates) / statistics.median(same_rates)
     return {
+        "throughput_ratio_vs_bare_same_scheduling": {
+            "value": round(strict, 3), "unit": f"ratio of pages/min (median of {ROUNDS})",
+            "target": ">= 0.8 (issue 10's target, applied to the stricter comparison)", "ok": strict >= 0.8,
+            "detail": {"bare_pages_per_min": [round(r) for r in same_rates],
+                       "bare_elapsed_s": [round(r["elapsed_s"], 1) for r in same_runs],
+                       "bare_responses": [r["responses"] for r in same_runs],
+                       "comparison": "as throughput_ratio_vs_bare_scrapy, with sgi's scheduler queue and "
+                                     "downloader on the bare side too (spiders/politeness.py): what parsing, "
+                                     "rules, WARC and SQLite cost, apart from scheduling"},
+        },
         "throughput_ratio_vs_bare_scrapy": {
             "value": round(ratio, 3), "unit": f"ratio of pages/min (median of {ROUNDS})",
             "target": ">= 0.8 (issue 10)", "ok": ratio >= 0.8,
@@ -86,6 +105,10 @@ def run() -> dict:
                        "sgi_elapsed_s": [round(r["elapsed_s"], 1) for r in full_runs],
                        "bare_elapsed_s": [round(r["elapsed_s"], 1) for r in bare_runs],
                        "responses": [r["responses"] for r in full_runs],
+                       "bare_responses": [r["responses"] for r in bare_runs],
+                       "note": "stock Scrapy's scheduler and downloader on the bare side: slower here than "
+                               "sgi's (a few hosts' backlogs hold the global limit), hence a ratio above 1; "
+                               "throughput_ratio_vs_bare_same_scheduling compares the pipeline alone",
                        "comparison": "same fetches (retries included), rendered pages rendered on both sides, "
                                      "same concurrency, robots.txt and resolver; politeness waits off on both "
                                      "sides (backoff, Retry-After, Crawl-delay)"},

@@ -2,6 +2,7 @@
 
   python -m bench.crawl_worker full SETTINGS.json DB_URL OUT.json [SPIDER,..]  the sgi pipeline (parse, WARC, SQLite)
   python -m bench.crawl_worker bare SETTINGS.json FETCHES.json OUT.json  bare Scrapy spiders, same fetches
+  python -m bench.crawl_worker bare-transport ...                       the same with sgi's scheduling
 
 FETCHES.json is what the sgi run fetched, per spider and in order: [{"url": requested URL, "render": bool}].
 The bare side runs one bare spider per sgi spider in one process (the sgi spiders also run side by side,
@@ -29,8 +30,15 @@ def full(settings_file: str, db_url: str, out_file: str, spiders: str = "") -> N
                "requests": result["requests"]}, open(out_file, "w"))
 
 
-def bare_settings(settings: dict) -> dict:
-    """The sgi crawl's transport settings, without any sgi middleware, pipeline or extension."""
+# sgi's own request scheduling (spiders/politeness.py: a host gets a request only when its slot has room;
+# per-host concurrency really capped). "bare-transport" gives them to the bare side too, so the ratio
+# measures what parsing, rules, WARC and SQLite cost; plain "bare" is stock Scrapy.
+SGI_SCHEDULING = ("DOWNLOADER", "SCHEDULER_PRIORITY_QUEUE")
+
+
+def bare_settings(settings: dict, transport: bool = False) -> dict:
+    """The sgi crawl's transport settings, without any sgi middleware, pipeline or extension (with
+    ``transport``, also sgi's scheduler queue and downloader)."""
     from scrapy.settings import Settings
 
     import spiders.settings as project
@@ -45,6 +53,7 @@ def bare_settings(settings: dict) -> dict:
             "DOWNLOAD_HANDLERS", "PLAYWRIGHT_BROWSER_TYPE", "PLAYWRIGHT_BROWSER_PROVIDER", "_PLAYWRIGHT_THREADED_LOOP", "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT",
             "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", "PLAYWRIGHT_MAX_CONTEXTS", "PLAYWRIGHT_ABORT_REQUEST",
             "SGI_SAMPLE_WEB", "SGI_HOST_MAP", "SGI_DNS_SERVER", "REQUEST_FINGERPRINTER_IMPLEMENTATION")
+    keep += SGI_SCHEDULING if transport else ()
     out = {k: ours[k] for k in keep if k in ours}
     out["DOWNLOAD_HANDLERS"] = dict(ours.getdict("DOWNLOAD_HANDLERS"))
     out.update({"LOG_LEVEL": "WARNING", "TELNETCONSOLE_ENABLED": False,
@@ -54,7 +63,11 @@ def bare_settings(settings: dict) -> dict:
     return out
 
 
-def bare(settings_file: str, fetches_file: str, out_file: str) -> None:
+def bare_transport(settings_file: str, fetches_file: str, out_file: str) -> None:
+    bare(settings_file, fetches_file, out_file, transport=True)
+
+
+def bare(settings_file: str, fetches_file: str, out_file: str, transport: bool = False) -> None:
     import scrapy
     from scrapy.crawler import CrawlerProcess
 
@@ -84,7 +97,7 @@ def bare(settings_file: str, fetches_file: str, out_file: str) -> None:
         Bare.name = f"bare_{name}"
         return Bare
 
-    process = CrawlerProcess(bare_settings(settings))
+    process = CrawlerProcess(bare_settings(settings, transport))
     crawlers = []
     for name, todo in fetches.items():
         crawler = process.create_crawler(spider_for(name, todo))
@@ -99,4 +112,4 @@ def bare(settings_file: str, fetches_file: str, out_file: str) -> None:
 
 
 if __name__ == "__main__":
-    {"full": full, "bare": bare}[sys.argv[1]](*sys.argv[2:])
+    {"full": full, "bare": bare, "bare-transport": bare_transport}[sys.argv[1]](*sys.argv[2:])
