@@ -400,11 +400,15 @@ class HostFairPriorityQueue(DownloaderAwarePriorityQueue):
     other host, new cities included, waiting. The engine asks again after each download and on its
     heartbeat; spider_idle still sees the pending requests (len() is unchanged)."""
 
-    def pop(self):
+    def _slots_with_room(self) -> list:
+        """(active downloads, slot) of the hosts whose download slot can take one more request."""
         downloader = self._downloader_interface.downloader
         default = downloader.domain_concurrency
-        room = [(active, slot) for active, slot in self._downloader_interface.stats(self.pqueues)
+        return [(active, slot) for active, slot in self._downloader_interface.stats(self.pqueues)
                 if active < _slot_concurrency(downloader, slot, default)]
+
+    def pop(self):
+        room = self._slots_with_room()
         if not room:
             return None
         slot = self._next_slot(room, update_state=True)
@@ -419,10 +423,7 @@ class HostFairPriorityQueue(DownloaderAwarePriorityQueue):
         return request
 
     def peek(self):
-        downloader = self._downloader_interface.downloader
-        default = downloader.domain_concurrency
-        room = [(active, slot) for active, slot in self._downloader_interface.stats(self.pqueues)
-                if active < _slot_concurrency(downloader, slot, default)]
+        room = self._slots_with_room()
         if not room:
             return None
         return self.pqueues[self._next_slot(room, update_state=False)].peek()

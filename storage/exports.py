@@ -114,12 +114,10 @@ def export_indicators(path: str | Path, fmt: str | None = None, wide: bool = Fal
     df = observations_frame(url, run_key=run_key)
     table = wide_table(df) if wide else long_table(df)
     registry = indicator_registry.registry()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "csv":
-        table.to_csv(path, index=False, encoding="utf-8")
-    elif fmt == "parquet":
-        _parquet_safe(table).to_parquet(path, index=False)
+    if fmt in ("csv", "parquet"):
+        _write(table, path, fmt, sheet="")
     else:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with pd.ExcelWriter(path, engine="openpyxl") as writer:
             for dim, sheet in DIMENSION_SHEETS.items():
                 codes = [c for c, ind in registry.items() if ind.dimension == dim]
