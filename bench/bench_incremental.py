@@ -191,6 +191,8 @@ def run() -> dict:
                        "elapsed_third_s": round(third["elapsed_s"], 1),
                        "cpu_first_s": first["cpu_s"], "cpu_second_s": second["cpu_s"],
                        "load_1min_first": first["load_1min"], "load_1min_second": second["load_1min"],
+                       "page_rule_memo_first": first.get("page_rule_memo"),
+                       "page_rule_memo_second": second.get("page_rule_memo"),
                        "first_crawl": time_first, "second_crawl": time_second, "second_crawl_chains": chains2,
                        "why": SPEED_WHY},
         },

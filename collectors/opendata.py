@@ -36,6 +36,7 @@ import jmespath
 
 from collectors.base import ABSENT, OK, Finding
 from collectors.dates import parse_cn_date
+from collectors.memo import page_rule
 
 RULE_VERSION = "1"
 CHINA_TZ = timezone(timedelta(hours=8))
@@ -388,18 +389,31 @@ def parse_json_answer(body: bytes, start_url: str, options: dict, request: Reque
                       state: PagingState) -> PageResult:
     """One list answer of a ckan / jsonapi platform -> records + the next request (or a stop)."""
     opts = adapter_options(options)
+    error, records, total, n_items = read_json_answer(body, start_url, options)
+    if error:
+        return PageResult(error=error)
+    result = PageResult(records=records, total=total)
+    result.next, result.stop_reason = _next_page(opts, request, n_items, records, state, total,
+                                                 lambda page: json_request(start_url, options, page))
+    return result
+
+
+@page_rule(page_arg="body")
+def read_json_answer(body: bytes, start_url: str, options: dict) -> tuple[Optional[str], list, Optional[int], int]:
+    """(error, records, total, number of items) of one list answer; paging is the caller's."""
+    opts = adapter_options(options)
     try:
         data = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
-        return PageResult(error=f"not JSON: {exc}"[:200])
+        return f"not JSON: {exc}"[:200], [], None, 0
     if opts.get("error") and jp(opts["error"], data):
         message = jp(opts.get("error_message"), data) if opts.get("error_message") else None
-        return PageResult(error=f"error object in a 200 answer: {text_or_none(message) or json.dumps(data)[:160]}")
+        return f"error object in a 200 answer: {text_or_none(message) or json.dumps(data)[:160]}", [], None, 0
     items = jp(opts["items"], data)
     if items is None:
-        return PageResult(error=f"no items at {opts['items']!r}")
+        return f"no items at {opts['items']!r}", [], None, 0
     if not isinstance(items, list):
-        return PageResult(error=f"items at {opts['items']!r} is not a list")
+        return f"items at {opts['items']!r} is not a list", [], None, 0
     total = to_int(jp(opts.get("total"), data)) if opts.get("total") else None
     records = []
     for item in items:
@@ -414,10 +428,7 @@ def parse_json_answer(body: bytes, start_url: str, options: dict, request: Reque
         ds = make_dataset(raw, start_url)
         if ds is not None:
             records.append(ds)
-    result = PageResult(records=records, total=total)
-    result.next, result.stop_reason = _next_page(opts, request, len(items), records, state, total,
-                                                 lambda page: json_request(start_url, options, page))
-    return result
+    return None, records, total, len(items)
 
 
 def _next_page(opts: dict, request: RequestSpec, n_items: int, records: list, state: PagingState,
@@ -526,6 +537,7 @@ def detail_pairs(page) -> dict[str, str]:
     return pairs
 
 
+@page_rule
 def parse_html_detail(page, stub_id: str) -> Optional[Dataset]:
     """A detail page -> one Dataset (attributes read by the label lexicon)."""
     pairs = detail_pairs(page)
@@ -628,6 +640,7 @@ def catalogue_findings(datasets: list, crawl_date: date, terms_found: Optional[b
 TERMS_WORDS = ("开放协议", "使用协议", "许可协议", "授权协议", "使用条款", "服务条款", "开放许可", "licen", "terms of use")
 
 
+@page_rule
 def terms_page_published(page) -> bool:
     """A terms / licence page that answered and names its terms."""
     text = page.text.lower()

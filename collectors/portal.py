@@ -32,6 +32,7 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from collectors.base import ABSENT, OK, Finding, snippet
 from collectors.dates import fold_text, iter_date_matches, parse_split_date
 from collectors.lexicons import FeatureLexicon, PortalLexicon, default_portal_lexicon
+from collectors.memo import not_after, page_rule
 from collectors.page import Page
 
 # Bump the number for a code when its logic changes; the lexicon version is appended automatically.
@@ -579,13 +580,13 @@ def _dates_in(text: str, crawl_date: date, lexicon: PortalLexicon) -> list[date]
     out = []
     folded = fold_text(text)
     badge = parse_split_date(folded)
-    if badge and badge <= crawl_date + FUTURE_TOLERANCE:
+    if badge and not_after(badge, crawl_date, FUTURE_TOLERANCE):
         return [badge]
     for m in iter_date_matches(folded, context_date=crawl_date, loose_partial=len(folded.strip()) <= 14):
         window = folded[max(0, m.start - 10):m.end + 6]
         if any(p.search(window) for p in lexicon.not_item_date_markers):
             continue
-        if m.date > crawl_date + FUTURE_TOLERANCE:
+        if not not_after(m.date, crawl_date, FUTURE_TOLERANCE):
             continue
         out.append(m.date)
     return out
@@ -629,13 +630,23 @@ def dated_items(page: Page, crawl_date: date, lexicon: PortalLexicon | None = No
     return items
 
 
-def homepage_freshness(page: Page, crawl_date: date, lexicon: PortalLexicon) -> tuple[int | None, str]:
-    items = dated_items(page, crawl_date, lexicon)
+@page_rule(date_arg="crawl_date")
+def newest_item(page: Page, crawl_date: date, lexicon: PortalLexicon | None = None) -> tuple[date, str, str] | None:
+    """(date, how it was read, the item's text) of the newest dated item linked from the page, or None."""
+    items = dated_items(page, crawl_date, lexicon or default_portal_lexicon())
     if not items:
-        return None, "no dated item linked from the page (dates in footers and header clocks are ignored)"
+        return None
     newest = max(items, key=lambda it: it.date)
-    days = max(0, (crawl_date - newest.date).days)
-    return days, f"newest item {newest.date.isoformat()} ({newest.how} date): {snippet(newest.container, 200)}"
+    return newest.date, newest.how, snippet(newest.container, 200)
+
+
+def homepage_freshness(page: Page, crawl_date: date, lexicon: PortalLexicon | None = None) -> tuple[int | None, str]:
+    newest = newest_item(page, crawl_date, lexicon)
+    if newest is None:
+        return None, "no dated item linked from the page (dates in footers and header clocks are ignored)"
+    when, how, text = newest
+    days = max(0, (crawl_date - when).days)
+    return days, f"newest item {when.isoformat()} ({how} date): {text}"
 
 
 class ColumnLink(tuple):
@@ -696,6 +707,7 @@ def _heading_for(link: Tag, lexicon: PortalLexicon) -> str | None:
     return None
 
 
+@page_rule
 def column_links(page: Page, lexicon: PortalLexicon | None = None) -> list[ColumnLink]:
     """News / notice / policy columns linked from the page (for the stale and empty column checks)."""
     lexicon = lexicon or default_portal_lexicon()
@@ -717,6 +729,7 @@ def column_links(page: Page, lexicon: PortalLexicon | None = None) -> list[Colum
     return list(out.values())
 
 
+@page_rule(date_arg="crawl_date")
 def column_status(page: Page, kind: str, crawl_date: date, lexicon: PortalLexicon | None = None) -> tuple[date | None, int]:
     """(newest item date or None, number of items) of a column's list page.
 
@@ -746,6 +759,7 @@ def column_status(page: Page, kind: str, crawl_date: date, lexicon: PortalLexico
     return None, best
 
 
+@page_rule
 def first_article_link(page: Page, lexicon: PortalLexicon | None = None) -> str | None:
     """The newest item (article) linked from a column list page, for sampling article meta tags.
 
@@ -782,6 +796,7 @@ def page_type(page: Page) -> str:
     return "column"
 
 
+@page_rule
 def meta_tag_counts(page: Page, kind: str, lexicon: PortalLexicon | None = None) -> tuple[list[str], list[str]]:
     """(required tags present with non-empty content, required tags) for one page of the given type."""
     lexicon = lexicon or default_portal_lexicon()
@@ -838,6 +853,7 @@ def redirect_target(page: Page) -> str | None:
     return None
 
 
+@page_rule
 def is_empty_shell(page: Page, lexicon: PortalLexicon | None = None) -> bool:
     """A page whose body is scripts and almost no text (an unrendered SPA or a JS challenge)."""
     lexicon = lexicon or default_portal_lexicon()
@@ -849,6 +865,7 @@ def is_empty_shell(page: Page, lexicon: PortalLexicon | None = None) -> bool:
     return bool(page.soup.find("script")) and len(links) < 3
 
 
+@page_rule
 def challenge_reason(page: Page, lexicon: PortalLexicon | None = None, include_shell: bool = True) -> str | None:
     """Why the page looks like an anti-bot challenge instead of the real page, or None.
 
@@ -889,6 +906,24 @@ def extract_portal(page: Page, crawl_date: date, lexicon: PortalLexicon | None =
     language_versions: the count (status 'absent' when 0). homepage_freshness_days: 'absent' (None)
     when no item is dated; inspection_homepage_stale is then True.
     """
+    findings = _findings_of_page(page, lexicon)
+    share = findings.pop("page_meta_tags_share")
+    days, why = homepage_freshness(page, crawl_date, lexicon)
+    lexicon = lexicon or default_portal_lexicon()
+    findings["homepage_freshness_days"] = _finding("homepage_freshness_days", days, OK if days is not None else ABSENT,
+                                                   why, lexicon, page.url)
+    stale = days is None or days > STALE_AFTER_DAYS
+    findings["inspection_homepage_stale"] = _finding(
+        "inspection_homepage_stale", stale, OK,
+        (f"{days} days since the newest item (limit {STALE_AFTER_DAYS})" if days is not None
+         else "no dated item: undated pages count as not updated"), lexicon, page.url)
+    findings["page_meta_tags_share"] = share
+    return findings
+
+
+@page_rule
+def _findings_of_page(page: Page, lexicon: PortalLexicon | None = None) -> dict[str, Finding]:
+    """extract_portal's findings that do not depend on the crawl date (memoised apart from them)."""
     lexicon = lexicon or default_portal_lexicon()
     cands = collect_candidates(page)
     findings: dict[str, Finding] = {}
@@ -941,20 +976,35 @@ def extract_portal(page: Page, crawl_date: date, lexicon: PortalLexicon | None =
     findings["homepage_bytes"] = _finding("homepage_bytes", len(page.body), OK,
                                           f"{len(page.body)} bytes of body ({page.encoding})", lexicon, page.url)
 
-    days, why = homepage_freshness(page, crawl_date, lexicon)
-    findings["homepage_freshness_days"] = _finding("homepage_freshness_days", days, OK if days is not None else ABSENT,
-                                                   why, lexicon, page.url)
-    stale = days is None or days > STALE_AFTER_DAYS
-    findings["inspection_homepage_stale"] = _finding(
-        "inspection_homepage_stale", stale, OK,
-        (f"{days} days since the newest item (limit {STALE_AFTER_DAYS})" if days is not None
-         else "no dated item: undated pages count as not updated"), lexicon, page.url)
-
     share, why = meta_tags_share(page, lexicon)
     findings["page_meta_tags_share"] = _finding("page_meta_tags_share", share, OK, why, lexicon, page.url)
     return findings
 
 
+@page_rule
+def same_site_links(page: Page, limit: int) -> list[str]:
+    """The first ``limit`` distinct same-host http(s) links of the page, in document order (fragments
+    dropped): the sample checked for broken links."""
+    from urllib.parse import urldefrag
+
+    seen, out = set(), []
+    for a in page.soup.find_all("a", href=True):
+        href = a["href"].strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+            continue
+        url = urldefrag(page.absolute(href))[0]
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or (parts.hostname or "") != page.host:
+            continue
+        if url not in seen:
+            seen.add(url)
+            out.append(url)
+        if len(out) >= limit:
+            break
+    return out
+
+
+@page_rule
 def extract_portal_links(page: Page, lexicon: PortalLexicon | None = None) -> list[tuple[str, str]]:
     """Sub-pages worth following one level: links labelled 政民互动/网站地图/新媒体/联系我们..., and
     same-site iframes (headers and footers are often iframes). [(absolute url, label)]."""

@@ -38,3 +38,60 @@ class CrawlRunRecorder:
         if getattr(self.crawler, "sgi_owns_run", False):
             finish_run(store.url, store.run_id, state="finished" if reason == "finished" else "failed",
                        **{k: v for k, v in counts.items() if k != "elapsed_s"})
+
+
+class PageRuleMemoInstaller:
+    """Installs the page-rule memo (collectors/memo.py, storage/memo.py) for an incremental crawl: an
+    unchanged page's facts are read once. One memo per process, shared by its spiders; off with
+    SGI_PAGE_RULE_MEMO = False and whenever the crawl is not incremental (`sgi crawl --full`, audits
+    read every page afresh)."""
+
+    _open: dict = {}   # path -> [memo, number of spiders using it]
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.path = None
+        settings = crawler.settings
+        if settings.getbool("SGI_PAGE_RULE_MEMO", True) and settings.getbool("SGI_INCREMENTAL", True):
+            crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+            crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def spider_opened(self, spider):
+        from collectors import memo as rules_memo
+        from storage.memo import FILE_NAME, PageRuleMemo
+
+        store = store_for(self.crawler)
+        path = str(self.crawler.settings.get("SGI_PAGE_RULE_MEMO_FILE") or store.archive_dir / FILE_NAME)
+        entry = self._open.get(path)
+        if entry is None:
+            try:
+                entry = self._open[path] = [PageRuleMemo(path, rules_memo.rules_fingerprint()), 0]
+            except Exception as exc:   # unwritable directory, damaged file: crawl without it
+                spider.logger.warning("page-rule memo %s not used: %s", path, exc)
+                return
+        entry[1] += 1
+        self.path = path
+        rules_memo.use(entry[0])
+
+    def spider_closed(self, spider, reason):
+        from collectors import memo as rules_memo
+
+        entry = self._open.get(self.path) if self.path else None
+        if entry is None:
+            return
+        memo = entry[0]
+        self.crawler.stats.set_value("sgi/page_rule_memo_hits", memo.hits)
+        self.crawler.stats.set_value("sgi/page_rule_memo_misses", memo.misses)
+        self.crawler.sgi_memo_counts = (memo.hits, memo.misses)   # the process's so far (shared by its spiders)
+        entry[1] -= 1
+        if entry[1] <= 0:
+            del self._open[self.path]
+            if rules_memo.active() is memo:
+                rules_memo.use(None)
+            memo.close()
+        else:
+            memo.flush()

@@ -74,6 +74,7 @@ class ArchiveReplayMiddleware:
         self.occurrences: Counter = Counter()
         self.decisions: dict[str, tuple] = {}  # url key -> decision, for pages requested again
         self.roles: dict[str, str] = {}        # url key -> the most frequently revisited role asking for it
+        self.known: dict[str, dict] = {}       # origin -> url key -> KnownUrl not yet asked for
         self._taken_loaded = False
         crawler.sgi_replay = self
 
@@ -174,8 +175,7 @@ class ArchiveReplayMiddleware:
         meta = request.meta
         meta["sgi_url_key"] = key
         meta["sgi_url_prev"] = None
-        with store.engine.connect() as conn:
-            known = frontier.known_url(conn, self.spider_name, key)
+        known = self._known_url(store, key)
         if known is None or known.row.get("last_run_id") == store.run_id:
             # First sight, or a rerun of this run key: state written by this run does not count.
             return ("fresh", None, None, None)
@@ -191,6 +191,16 @@ class ArchiveReplayMiddleware:
             # A browser navigation cannot be made conditional; a POST (a list API) is not asked so.
             return ("fresh", None, None, None)
         return ("conditional", known.body, row.get("etag"), row.get("last_modified"))
+
+    def _known_url(self, store, key: str):
+        """The url_state earlier runs left for a page; a host's rows are read in one query when its
+        first page is asked for, and each is handed out once (the decision is kept in self.decisions)."""
+        origin = frontier.key_origin(key)
+        rows = self.known.get(origin)
+        if rows is None:
+            with store.engine.connect() as conn:
+                rows = self.known[origin] = frontier.known_urls_of_origin(conn, self.spider_name, origin)
+        return rows.pop(key, None)
 
     # --- responses -----------------------------------------------------------------------------------
     def process_response(self, request, response, spider=None):

@@ -9,7 +9,7 @@ so each indicator is reported once per city with the page that proves it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
@@ -132,7 +132,7 @@ class PortalSpider(SgiSpider):
         for kind, url in rules.column_links(page)[:MAX_COLUMNS_SAMPLED]:
             if self._allowed(state, url):
                 yield self._request(state, url, self.parse_column, role="column", column_kind=kind)
-        for url in self._link_sample(page):
+        for url in rules.same_site_links(page, MAX_BROKEN_LINK_SAMPLE):
             yield self._request(state, url, self.parse_link, role="link")
         site_map = state.findings[0].get("site_map")
         if site_map is None or site_map.status != OK:
@@ -152,23 +152,6 @@ class PortalSpider(SgiSpider):
         what = "rendered document" if page.rendered else "decoded body"
         out["homepage_bytes"] = Finding("homepage_bytes", len(page.body), OK, f"{len(page.body)} bytes, {what}",
                                         "portal.bytes", RULE_VERSION)
-        return out
-
-    def _link_sample(self, page) -> list[str]:
-        seen, out = set(), []
-        for a in page.soup.find_all("a", href=True):
-            href = a["href"].strip()
-            if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
-                continue
-            url = urldefrag(page.absolute(href))[0]
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or (parts.hostname or "") != page.host:
-                continue
-            if url not in seen:
-                seen.add(url)
-                out.append(url)
-            if len(out) >= MAX_BROKEN_LINK_SAMPLE:
-                break
         return out
 
     # --- fan-out answers ---------------------------------------------------------------------------

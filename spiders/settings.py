@@ -45,6 +45,9 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 # output's size (100 by default: ~100 tasks per page). Our item pipeline is synchronous, so more than a
 # few buys nothing and costs CPU on every page (bench/profile_crawl.py).
 CONCURRENT_ITEMS = 8
+# Scrapy parses every callback's source (ast) per response to warn about generators returning values: its
+# cache is keyed weakly by the bound method, which is new each time, so it never hits.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("SGI_LOG_LEVEL", "INFO")
 
@@ -92,6 +95,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "spiders.extensions.CrawlRunRecorder": 100,
+    "spiders.extensions.PageRuleMemoInstaller": 110,
     # AutoThrottle that never goes below a host's Crawl-delay or running backoff (spiders/politeness.py).
     "scrapy.extensions.throttle.AutoThrottle": None,
     "spiders.politeness.PoliteAutoThrottle": 0,
@@ -105,6 +109,8 @@ SGI_SAMPLE_WEB = False           # True: only *.test / loopback hosts may be req
 SGI_HOST_MAP = {}                # host -> loopback IP, for the sample web
 SGI_SOURCES_FILE = None          # None: the shipped sgi/data/sources.yaml
 SGI_INCREMENTAL = True           # conditional requests, revisit intervals (False: every page fetched fresh)
+SGI_PAGE_RULE_MEMO = True        # an unchanged page's facts read once (collectors/memo.py; only when incremental)
+SGI_PAGE_RULE_MEMO_FILE = None   # default: extraction-memo.sqlite in the WARC archive directory
 SGI_RESUME = False               # `sgi crawl --resume`: answer fetches the run's journal holds from its archive
 SGI_REVISIT_FILE = None          # None: spiders/revisit.yaml (revisit interval per request role)
 SGI_CHROMIUM = os.environ.get("SGI_CHROMIUM")

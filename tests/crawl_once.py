@@ -27,7 +27,8 @@ def main(argv: list[str]) -> None:
                        run_key=run_key, as_of=date.fromisoformat(as_of), extra_settings=settings, quiet=True,
                        resume="--resume" in flags)
     if out:
-        json.dump({k: result[k] for k in ("run_id", "requests", "items", "errors", "elapsed_s")}, open(out[0], "w"))
+        json.dump({k: result[k] for k in ("run_id", "requests", "items", "errors", "elapsed_s",
+                                                   "page_rule_memo")}, open(out[0], "w"))
 
 
 if __name__ == "__main__":
