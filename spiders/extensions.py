@@ -69,7 +69,8 @@ class PageRuleMemoInstaller:
         entry = self._open.get(path)
         if entry is None:
             try:
-                entry = self._open[path] = [PageRuleMemo(path, rules_memo.rules_fingerprint()), 0]
+                max_age = self.crawler.settings.getfloat("SGI_PAGE_RULE_MEMO_MAX_AGE_DAYS", 90)
+                entry = self._open[path] = [PageRuleMemo(path, rules_memo.rules_fingerprint(), max_age_days=max_age), 0]
             except Exception as exc:   # unwritable directory, damaged file: crawl without it
                 spider.logger.warning("page-rule memo %s not used: %s", path, exc)
                 return

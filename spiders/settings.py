@@ -111,6 +111,7 @@ SGI_SOURCES_FILE = None          # None: the shipped sgi/data/sources.yaml
 SGI_INCREMENTAL = True           # conditional requests, revisit intervals (False: every page fetched fresh)
 SGI_PAGE_RULE_MEMO = True        # an unchanged page's facts read once (collectors/memo.py; only when incremental)
 SGI_PAGE_RULE_MEMO_FILE = None   # default: extraction-memo.sqlite in the WARC archive directory
+SGI_PAGE_RULE_MEMO_MAX_AGE_DAYS = 90   # entries older than this are pruned (the file stays bounded)
 SGI_RESUME = False               # `sgi crawl --resume`: answer fetches the run's journal holds from its archive
 SGI_REVISIT_FILE = None          # None: spiders/revisit.yaml (revisit interval per request role)
 SGI_CHROMIUM = os.environ.get("SGI_CHROMIUM")

@@ -2,7 +2,9 @@
 
 It is a cache, not evidence: every entry can be computed again from the archived body it was read
 from, and a missing, stale or unreadable memo only costs time. Keys hold the rules fingerprint, so
-entries of older rules are never served; they are pruned when the memo is opened with new rules.
+entries of older rules are never served; they are pruned when the memo is opened with new rules, and
+entries older than ``max_age_days`` are pruned too (a changed page leaves its old entries behind; an
+unchanged one is read again once per period), so the file does not grow without bound.
 Plain sqlite3 (no ORM): a lookup is one indexed SELECT, which is the point of having it.
 
 Several crawl processes on one machine may share the file (WAL, busy timeout); writes are batched.
@@ -40,8 +42,10 @@ CREATE INDEX IF NOT EXISTS page_rule_memo_fingerprint ON page_rule_memo (fingerp
 class PageRuleMemo:
     """get/put for collectors.memo, with writes buffered and flushed every ``batch`` entries."""
 
-    def __init__(self, path: str | Path, fingerprint: str, batch: int = 200):
+    def __init__(self, path: str | Path, fingerprint: str, batch: int = 200, max_age_days: float = 90,
+                 clock=time.time):
         self.path = Path(path)
+        self.clock = clock
         self.fingerprint = fingerprint
         self.batch = batch
         self.hits = self.misses = 0
@@ -52,9 +56,11 @@ class PageRuleMemo:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)
-        pruned = self.conn.execute("DELETE FROM page_rule_memo WHERE fingerprint != ?", (fingerprint,)).rowcount
+        pruned = self.conn.execute("DELETE FROM page_rule_memo WHERE fingerprint != ? OR stored_at < ?",
+                                   (fingerprint, clock() - max_age_days * 86400)).rowcount
         if pruned:
-            logger.info("page-rule memo %s: %d entries of older rules pruned", self.path, pruned)
+            logger.info("page-rule memo %s: %d entries of older rules or over %s days pruned", self.path, pruned,
+                        max_age_days)
 
     def get(self, key: str, on: date | None) -> bytes | None:
         day = on.isoformat() if on is not None else None
@@ -78,7 +84,7 @@ class PageRuleMemo:
         lo = valid_from.isoformat() if valid_from not in (None, date.min) else _OPEN_FROM
         hi = valid_to.isoformat() if valid_to not in (None, date.max) else _OPEN_TO
         with self._lock:
-            self._pending.append((key, lo, hi, self.fingerprint, value, time.time()))
+            self._pending.append((key, lo, hi, self.fingerprint, value, self.clock()))
             if len(self._pending) >= self.batch:
                 self._flush_locked()
 

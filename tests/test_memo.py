@@ -220,6 +220,19 @@ def test_the_memo_file_keeps_entries_per_validity_and_prunes_older_rules(tmp_pat
     m.close()
 
 
+def test_entries_older_than_the_age_limit_are_pruned_on_open(tmp_path):
+    path, now = tmp_path / "m.sqlite", [1_000_000_000.0]
+    m = PageRuleMemo(path, "rules", clock=lambda: now[0])
+    m.put("old", None, None, b"1")
+    now[0] += 50 * 86400
+    m.put("young", None, None, b"2")
+    m.close()
+    now[0] += 45 * 86400            # 'old' is 95 days old, 'young' 45
+    m = PageRuleMemo(path, "rules", max_age_days=90, clock=lambda: now[0])
+    assert m.get("old", None) is None and m.get("young", None) == b"2"
+    m.close()
+
+
 def test_an_unreadable_entry_is_computed_again(store):
     page = Page("http://a.test/", EDGE_LIST.encode(), {"Content-Type": "text/html"})
     right = portal.column_links(page)
