@@ -149,11 +149,7 @@ def page_rule(fn: Callable | None = None, *, date_arg: str | None = None, page_a
             if any(v is not None and not isinstance(v, (str, int, float, bool, date, tuple, dict, list))
                    for v in params.values()):
                 return rule(*args, **kwargs)   # a lexicon or state object: no stable key
-            identity = page if isinstance(page, (bytes, bytearray)) else page.memo_identity
-            if not isinstance(identity, (bytes, str)):
-                return rule(*args, **kwargs)
-            if isinstance(identity, (bytes, bytearray)):
-                identity = hashlib.sha1(identity).hexdigest()
+            identity = hashlib.sha1(page).hexdigest() if isinstance(page, (bytes, bytearray)) else page.memo_identity
             key = hashlib.sha1(f"{rules_fingerprint()}\0{name}\0{identity}\0{params!r}".encode()).hexdigest()
             try:
                 hit = store.get(key, crawl_date)

@@ -179,9 +179,10 @@ class Politeness:
             slot.delay = base_delay
             slot.jitter = float(configured.get("jitter", downloader._jitter))
         if restart_clock:
-            slot.lastseen = time.monotonic()
+            self.restart_clock(key)
 
     def restart_clock(self, key: str) -> None:
+        """Count the host's next pause from now."""
         downloader = self._downloader()
         slot = downloader.slots.get(key) if downloader else None
         if slot is not None:

@@ -108,33 +108,12 @@ def current_revision(url: str | None = None) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-_AT_HEAD: set = set()   # databases this process found (or made) at the newest revision
-
-
-def _schema_identity(url: str):
-    """A database as checked: a SQLite file's inode too (a test may delete and recreate the file)."""
-    if is_sqlite(url):
-        path = sqlite_path(url)
-        try:
-            return url, path.stat().st_ino if path else None
-        except OSError:
-            return None
-    return url, None
-
-
 def ensure_schema(url: str | None = None) -> Engine:
-    """Open the database, creating/migrating it on first use (checked once per process and database:
-    a crawl saves through here dozens of times, and each check is a query and an Alembic context)."""
+    """Open the database, creating/migrating it on first use."""
     url = database_url(url)
     engine = get_engine(url)
-    identity = _schema_identity(url)
-    if identity is not None and identity in _AT_HEAD:
-        return engine
     if current_revision(url) != _head_revision():
         upgrade(url)
-    identity = _schema_identity(url)
-    if identity is not None:
-        _AT_HEAD.add(identity)
     return engine
 
 

@@ -208,13 +208,7 @@ def test_report_has_politeness_and_blocking_per_host(tmp_path):
     from spiders.politeness import politeness_summary, record_on_run
     from storage import db
 
-    url = f"sqlite:///{tmp_path / 'n.db'}"
-    db.ensure_schema(url)
-    db.dispose_all()
-    con = sqlite3.connect(tmp_path / "n.db")
-    _insert_run(con, 7)
-    con.commit()
-    con.close()
+    url = _db_with_run(tmp_path, 7)
     portal = {"sgi/politeness/crawl_delay/slow.gov.cn.test": 30.0,
               "sgi/politeness/crawl_delay_capped/slow.gov.cn.test": 120.0,
               "sgi/politeness/crawl_delay/polite.gov.cn.test": 2.0,
@@ -258,15 +252,8 @@ def test_report_has_politeness_and_blocking_per_host(tmp_path):
 
 def test_report_without_politeness_data_says_so(tmp_path):
     from sgi.nightly import build_report, render_markdown
-    from storage import db
 
-    url = f"sqlite:///{tmp_path / 'n.db'}"
-    db.ensure_schema(url)
-    db.dispose_all()
-    con = sqlite3.connect(tmp_path / "n.db")
-    _insert_run(con, 3)
-    con.commit()
-    con.close()
+    url = _db_with_run(tmp_path, 3)
     rep = build_report(url, "run3")
     assert rep["politeness"] == []
     assert "no Crawl-delay, backoff, blocked response or browser retry recorded" in render_markdown(rep)
@@ -338,6 +325,20 @@ def test_prune_on_crawled_runs_keeps_every_cited_file(nightly):
     assert needed and needed <= after
     assert after < before, "older runs' uncited files go"
     assert f"would delete {warc}" in dry.stdout.replace("\n", "")
+
+
+def _db_with_run(tmp_path, rid: int) -> str:
+    """A migrated SQLite database holding one finished crawl_run (id ``rid``, key 'run<rid>'); its URL."""
+    from storage import db
+
+    url = f"sqlite:///{tmp_path / 'n.db'}"
+    db.ensure_schema(url)
+    db.dispose_all()
+    con = sqlite3.connect(tmp_path / "n.db")
+    _insert_run(con, rid)
+    con.commit()
+    con.close()
+    return url
 
 
 def _insert_run(con, rid, state="finished"):
