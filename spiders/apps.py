@@ -22,7 +22,6 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
 from sqlalchemy import select
 
 from collectors import apps as rules
@@ -32,6 +31,7 @@ from collectors.fetch import NOT_FOUND, classify_fetch, is_empty_shell
 from spiders import browser
 from spiders.base import SgiSpider, page_from_response
 from spiders.store import store_for
+from spiders.robots import refused_by_robots
 from storage import db
 from storage.apps_models import AppSnapshot
 from storage.models import City
@@ -153,7 +153,7 @@ class AppsSpider(SgiSpider):
         store = store_key(source)
         ref = request.meta.get("sgi_snapshot")
         state.pending -= 1
-        robots = "robots" in str(failure.value).lower() and failure.check(IgnoreRequest)
+        robots = refused_by_robots(failure)
         if request.meta.get("playwright") and request.meta.get("sgi_plain_shell") and not robots and \
                 request.meta.get("sgi_render_attempt", 1) < MAX_RENDER_ATTEMPTS:
             yield self._rerender(state, source, request.meta)

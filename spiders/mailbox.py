@@ -44,7 +44,6 @@ from datetime import date
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
 
 from collectors import mailbox as rules
 from collectors.base import BLOCKED, ERROR, OK
@@ -52,6 +51,7 @@ from collectors.fetch import BLOCKED as FETCH_BLOCKED
 from collectors.fetch import NOT_FOUND, classify_fetch
 from spiders.base import SgiSpider, page_from_response
 from spiders.incremental import MORE_PAGES, next_page
+from spiders.robots import refused_by_robots
 
 DEFAULT_MAX_PAGES = 200
 DEFAULT_RECHECK_DAYS = 365
@@ -290,7 +290,7 @@ class MailboxSpider(SgiSpider):
     async def on_error(self, failure):
         request = failure.request
         board: BoardCrawl = request.meta["sgi_board"]
-        robots = failure.check(IgnoreRequest) and "robots" in str(failure.value).lower()
+        robots = refused_by_robots(failure)
         role = request.meta.get("sgi_role")
         status = BLOCKED if robots else ERROR
         if role == "detail":

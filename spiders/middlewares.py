@@ -11,6 +11,7 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 
 from collectors.fetch import classify_fetch
+from spiders.robots import SiteUnavailable
 from spiders.store import store_for
 
 
@@ -102,8 +103,8 @@ class EvidenceMiddleware:
         return response
 
     def process_exception(self, request, exception, spider=None):
-        if isinstance(exception, IgnoreRequest):
-            return None
+        if isinstance(exception, IgnoreRequest) and not isinstance(exception, SiteUnavailable):
+            return None     # not sent by choice (robots.txt rules, offsite): nothing was asked
         store = store_for(self.crawler)
         started = request.meta.get("sgi_started")
         elapsed = (time.monotonic() - started) * 1000 if started else None

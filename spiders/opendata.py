@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
 
 from collectors import opendata as rules
 from collectors.base import BLOCKED, ERROR, OK, Finding
@@ -25,6 +24,7 @@ from collectors.fetch import classify_fetch
 from spiders import browser
 from spiders.base import SgiSpider, page_from_response
 from spiders.incremental import MORE_PAGES, next_page
+from spiders.robots import refused_by_robots
 
 
 @dataclass
@@ -180,7 +180,7 @@ class OpendataSpider(SgiSpider):
         spec: rules.RequestSpec = request.meta["sgi_spec"]
         ref = request.meta.get("sgi_snapshot")
         state.pending -= 1
-        robots = failure.check(IgnoreRequest) and "robots" in str(failure.value).lower()
+        robots = refused_by_robots(failure)
         reason = f"{spec.role} {request.url}: " + ("robots.txt disallows it" if robots else repr(failure.value))
         if spec.role == "list":
             self._fail(state, BLOCKED if robots else ERROR, reason[:300], ref)

@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
 
 from collectors import policy as rules
 from collectors.base import BLOCKED, ERROR, OK, Finding
@@ -42,6 +41,7 @@ from collectors.fetch import BLOCKED as FETCH_BLOCKED
 from collectors.fetch import classify_fetch
 from spiders.base import SgiSpider, page_from_response
 from spiders.incremental import MORE_PAGES, next_page
+from spiders.robots import refused_by_robots
 from storage.warc import sha256_hex
 
 DEFAULT_ATTACHMENT_MAX = 20 * 1024 * 1024
@@ -274,7 +274,7 @@ class PolicySpider(SgiSpider):
         role = request.meta.get("sgi_role")
         ref = request.meta.get("sgi_snapshot")
         message = str(failure.value)
-        robots = bool(failure.check(IgnoreRequest)) and "robots" in message.lower()
+        robots = refused_by_robots(failure)
         if role == "attachment":
             row = state.attachments[(request.meta["doc_url"], request.url)]
             m = _MAXSIZE.search(message)

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
@@ -25,6 +24,7 @@ from collectors.inspection import MAX_BROKEN_LINK_SAMPLE, MAX_COLUMNS_SAMPLED
 from sgi import indicators as indicator_registry
 from spiders import browser
 from spiders.base import SgiSpider, page_from_response
+from spiders.robots import refused_by_robots
 
 RULE_VERSION = "1"
 
@@ -230,8 +230,7 @@ class PortalSpider(SgiSpider):
         ref = request.meta.get("sgi_snapshot")
         role = request.meta.get("sgi_role")
         state.pending -= 1
-        robots = failure.check(IgnoreRequest) and "robots" in str(failure.value).lower() or \
-            "Forbidden by robots.txt" in str(failure.value)
+        robots = refused_by_robots(failure)
         if role == "home":
             state.done = True
             status = BLOCKED if robots else ERROR

@@ -78,6 +78,9 @@ PLAYWRIGHT_ABORT_REQUEST = "spiders.browser.should_abort_request"
 DOWNLOADER = "spiders.politeness.PoliteDownloader"
 DOWNLOADER_MIDDLEWARES = {
     "spiders.middlewares.LoopbackGuardMiddleware": 50,
+    # robots.txt as RFC 9309 has it: a server error on robots.txt disallows the site (spiders/robots.py).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "spiders.robots.Rfc9309RobotsTxtMiddleware": 100,
     # After HttpCompressionMiddleware (590) in process_response order, so bodies are decoded;
     # before RetryMiddleware (550), so every attempt, failed ones included, is archived.
     "spiders.middlewares.EvidenceMiddleware": 580,
@@ -115,6 +118,7 @@ SGI_PAGE_RULE_MEMO_MAX_AGE_DAYS = 90   # entries older than this are pruned (the
 SGI_RESUME = False               # `sgi crawl --resume`: answer fetches the run's journal holds from its archive
 SGI_REVISIT_FILE = None          # None: spiders/revisit.yaml (revisit interval per request role)
 SGI_CHROMIUM = os.environ.get("SGI_CHROMIUM")
+SGI_ROBOTS_SERVER_ERROR = "disallow"  # robots.txt 5xx: the site is down (RFC 9309); "allow" = Scrapy's reading
 SGI_MAX_CRAWL_DELAY = 30.0       # robots.txt Crawl-delay above this is capped (and the cap recorded in stats)
 SGI_BACKOFF_BASE = 5.0           # first pause after a 429/503, doubled per consecutive push-back ...
 SGI_BACKOFF_MAX = 300.0          # ... up to this; halves again after each success

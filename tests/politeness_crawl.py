@@ -60,6 +60,12 @@ def politeness_web() -> SampleWeb:
     throttled = _site(web, "throttled.polite.test", {f"/p{i}": page(fault=Fault(delay_s=0.3)) for i in range(4)})
     throttled.resources["/"].fault = Fault(status=429, retry_after=RETRY_AFTER_S, times=1)
     _site(web, "forbidden.polite.test", {"/x": page(fault=Fault(status=403)), "/y": page(fault=Fault(status=412))})
+    # Down for the run: robots.txt included, everything answers 503 (RFC 9309: the site is disallowed).
+    _site(web, "down.polite.test", {f"/p{i}": page() for i in range(3)}).fault = Fault(status=503)
+    # robots.txt answers 503 once, then its rules: the retry decides, and the pages are crawled.
+    flaky = _site(web, "flaky.polite.test", {f"/p{i}": page() for i in range(2)})
+    flaky.resources["/robots.txt"] = Resource(b"User-agent: *\nDisallow: /p1\n", content_type="text/plain",
+                                              fault=Fault(status=503, times=1))
     return web
 
 

@@ -20,7 +20,7 @@ from scrapy.utils.test import get_crawler
 from spiders import settings as project_settings
 from spiders.politeness import (PolitenessMiddleware, backoff_pause, capped, parse_retry_after,
                                 politeness_summary, pushes_back)
-from tests.politeness_crawl import RETRY_AFTER_S
+from tests.politeness_crawl import RETRY_AFTER_S, SETTINGS
 
 
 # --- the crawl ----------------------------------------------------------------------------------------
@@ -34,8 +34,11 @@ def crawl(tmp_path_factory):
     result = json.loads((out / "stats.json").read_text())
     con = sqlite3.connect(out / "sgi.db")
     run_settings = json.loads(con.execute("SELECT settings FROM crawl_run").fetchone()[0])
+    refused = con.execute("SELECT requested_url, fetch_status, error FROM snapshot WHERE requested_url LIKE "
+                          "'%down.polite.test%' AND requested_url NOT LIKE '%robots.txt'").fetchall()
     con.close()
-    return {"log": log, "stats": result["stats"], "wall_s": result["wall_s"], "run_settings": run_settings}
+    return {"log": log, "stats": result["stats"], "wall_s": result["wall_s"], "run_settings": run_settings,
+            "refused": refused}
 
 
 def _to(log, host):
@@ -104,6 +107,23 @@ def test_403_and_412_are_not_retried_and_are_counted_per_host(crawl):
     assert sorted(r["path"] for r in requests if r["status"] in (403, 412)) == ["/x", "/y"]
     assert crawl["stats"]["sgi/blocked/forbidden.polite.test"] == 2
     assert crawl["run_settings"]["politeness"]["probe"]["blocked"]["forbidden.polite.test"] == 2
+
+
+def test_a_robots_txt_server_error_disallows_the_site_and_a_transient_one_is_retried(crawl):
+    # RFC 9309 2.3.1.4: robots.txt unreachable (5xx after retries) = complete disallow; Scrapy alone
+    # would read the error page as "no rules" and ask for every page of a site that is down.
+    down = _to(crawl["log"], "down.polite.test")
+    assert down and {r["path"] for r in down} == {"/robots.txt"}, [r["path"] for r in down]
+    assert len(down) == 1 + SETTINGS["RETRY_TIMES"]          # retried like any request before judged
+    stats = crawl["stats"]
+    assert stats.get("sgi/robots_unreachable") == 1
+    assert stats.get("sgi/robots_unreachable_refused", 0) >= 1   # the home page, refused without a request
+    # ... and recorded as an error of its own (the site was down; it did not refuse us), naming the answer
+    assert crawl["refused"] and all(st == "error" and "robots.txt answered HTTP 503 (snapshot" in err
+                                    for _url, st, err in crawl["refused"]), crawl["refused"]
+    flaky = [r["path"] for r in _to(crawl["log"], "flaky.polite.test")]
+    assert flaky.count("/robots.txt") == 2 and "/" in flaky and "/p0" in flaky
+    assert "/p1" not in flaky                                 # the rules read on the retry apply
 
 
 def test_every_request_carries_the_contact_url(crawl):
