@@ -90,16 +90,7 @@ class ArchiveReplayMiddleware:
     def process_request(self, request, spider=None):
         store = store_for(self.crawler)
         meta = request.meta
-        for key in _HOP_META:
-            meta.pop(key, None)
-        if "sgi_logical" not in meta:     # a new request (retries and redirects keep their key)
-            base = (request.method, page_identity(request.url), request.body, _callback_name(request),
-                    is_rendered(request))
-            self.occurrences[base] += 1
-            meta["sgi_logical"] = frontier.logical_key(self.spider_name, request.method, request.url, request.body,
-                                                       base[3], base[4], self.occurrences[base])
-        meta["sgi_hop"] = meta.get("sgi_hop", 0) + 1
-        meta["sgi_journal_key"] = frontier.journal_key(meta["sgi_logical"], meta["sgi_hop"])
+        self._enter_hop(request)
         if self.resume:
             if not self._taken_loaded:
                 store.load_taken_ids()
@@ -110,6 +101,47 @@ class ArchiveReplayMiddleware:
         if self.incremental and meta["sgi_hop"] == 1 and "sgi_snapshot_id" not in meta:
             return self._incremental(store, request)
         return None
+
+    def _enter_hop(self, request) -> None:
+        """Number the request's hop: its logical key (a new request; retries and redirects keep theirs),
+        hop count and fetch-journal key."""
+        meta = request.meta
+        for key in _HOP_META:
+            meta.pop(key, None)
+        if "sgi_logical" not in meta:
+            base = (request.method, page_identity(request.url), request.body, _callback_name(request),
+                    is_rendered(request))
+            self.occurrences[base] += 1
+            meta["sgi_logical"] = frontier.logical_key(self.spider_name, request.method, request.url, request.body,
+                                                       base[3], base[4], self.occurrences[base])
+        meta["sgi_hop"] = meta.get("sgi_hop", 0) + 1
+        meta["sgi_journal_key"] = frontier.journal_key(meta["sgi_logical"], meta["sgi_hop"])
+
+    # --- answering in the spider middleware (spiders/inline.py) ------------------------------------------
+    def reusable_answer(self, request):
+        """The archived response an incremental crawl answers this request with because its page is not
+        due, or None. For a request a callback just yielded: it takes no hop (see :meth:`take_reused`),
+        so a request that is not answered here goes its ordinary way unchanged."""
+        meta = request.meta
+        if (not self.incremental or self.resume or "sgi_logical" in meta or "sgi_snapshot_id" in meta
+                or meta.get("sgi_fresh")):
+            return None
+        kind, body, _etag, _last_modified = self._decision(store_for(self.crawler), request)
+        if kind != "reuse":
+            return None
+        response = self._archived_response(store_for(self.crawler), request, body, None, REUSED,
+                                           rendered=is_rendered(request))
+        if response is not None:
+            meta["sgi_reuse_body"] = body
+        return response
+
+    def take_reused(self, request) -> None:
+        """The request is answered with what :meth:`reusable_answer` gave: its first hop, as if the
+        response had come through :meth:`process_request`."""
+        body = request.meta.pop("sgi_reuse_body")
+        self._enter_hop(request)
+        request.meta["sgi_reuse"] = {"kind": "reused", "body": body, "http_status": None}
+        self.crawler.stats.inc_value("sgi/reused")
 
     def _from_journal(self, store, request):
         with store.engine.connect() as conn:
@@ -135,16 +167,8 @@ class ArchiveReplayMiddleware:
         meta = request.meta
         if meta.get("sgi_fresh"):
             return None   # the spider wants the site's answer now (a retry after an error in a 200)
-        key = frontier.url_key(request.url, is_rendered(request), request.method, request.body)
-        self.note_role(key, meta.get("sgi_role"))
-        decision = self.decisions.get(key)
-        if decision is None:
-            # The first request for a page in this process decides from the state earlier runs left;
-            # the same page requested again (another role, a link sample) gets the same decision, so
-            # the outcome does not depend on when the first one's state reached the database.
-            decision = self._decide(store, request, key)
-            self.decisions[key] = decision
-        kind, body, etag, last_modified = decision
+        meta.pop("sgi_reuse_body", None)
+        kind, body, etag, last_modified = self._decision(store, request)
         if kind == "reuse":
             response = self._archived_response(store, request, body, None, REUSED, rendered=is_rendered(request))
             if response is not None:
@@ -159,6 +183,18 @@ class ArchiveReplayMiddleware:
             meta["sgi_conditional"] = body
             self.crawler.stats.inc_value("sgi/conditional_requests")
         return None
+
+    def _decision(self, store, request) -> tuple:
+        key = frontier.url_key(request.url, is_rendered(request), request.method, request.body)
+        self.note_role(key, request.meta.get("sgi_role"))
+        decision = self.decisions.get(key)
+        if decision is None:
+            # The first request for a page in this process decides from the state earlier runs left;
+            # the same page requested again (another role, a link sample) gets the same decision, so
+            # the outcome does not depend on when the first one's state reached the database.
+            decision = self._decide(store, request, key)
+            self.decisions[key] = decision
+        return decision
 
     def note_role(self, key: str, role: str | None) -> str:
         """A page asked for in several roles (a column that is also in the link sample) is revisited

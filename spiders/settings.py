@@ -93,6 +93,11 @@ DOWNLOADER_MIDDLEWARES = {
     # Context recycling for Playwright renders (only requests with meta['playwright']).
     "spiders.browser.BrowserContextRecycler": 560,
 }
+SPIDER_MIDDLEWARES = {
+    # Innermost (closest to the spider): answers requests for pages that are not due from the archive
+    # on the spot, without Scrapy's scheduler and downloader (spiders/inline.py).
+    "spiders.inline.InlineReuseMiddleware": 1100,
+}
 ITEM_PIPELINES = {
     "spiders.pipelines.ObservationPipeline": 300,
 }
@@ -118,6 +123,7 @@ SGI_PAGE_RULE_MEMO_MAX_AGE_DAYS = 90   # entries older than this are pruned (the
 SGI_RESUME = False               # `sgi crawl --resume`: answer fetches the run's journal holds from its archive
 SGI_REVISIT_FILE = None          # None: spiders/revisit.yaml (revisit interval per request role)
 SGI_CHROMIUM = os.environ.get("SGI_CHROMIUM")
+SGI_GC_THRESHOLDS = [10000, 10, 10]    # the crawl process's collector (spiders/extensions.tune_gc); [] = Python's
 SGI_ROBOTS_SERVER_ERROR = "disallow"  # robots.txt 5xx: the site is down (RFC 9309); "allow" = Scrapy's reading
 SGI_MAX_CRAWL_DELAY = 30.0       # robots.txt Crawl-delay above this is capped (and the cap recorded in stats)
 SGI_BACKOFF_BASE = 5.0           # first pause after a 429/503, doubled per consecutive push-back ...
