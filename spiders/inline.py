@@ -16,7 +16,7 @@ the same treatment (a list's unchanged pages and their items are read in one go)
 - the same answer and evidence: the archived response of ArchiveReplayMiddleware, passed through every
   downloader middleware's process_response (EvidenceMiddleware records the snapshot, journal and
   statistics exactly as for a replayed request; a meta refresh becomes a new request), then the
-  response_received signal;
+  response_received signal (should a process_response fail, the page is fetched instead);
 - the same callback, with the request's cb_kwargs; an exception in it is reported like any spider
   error (log, spider_error signal, statistics) and ends that callback's output only.
 
@@ -130,10 +130,19 @@ class InlineReuseMiddleware:
             self.crawler.signals.send_catch_log(signals.request_dropped, request=request, spider=spider)
             return _DROPPED
         replay.take_reused(request)
-        for method in self._response_chain:
-            response = self._manager._handle_mw_method(method, request=request, response=response)
-            if isinstance(response, Request):
-                return response
+        try:
+            for method in self._response_chain:
+                response = self._manager._handle_mw_method(method, request=request, response=response)
+                if isinstance(response, Request):
+                    return response
+        except Exception:
+            # Where a download would go to process_exception and the errback, the page is asked of the
+            # site instead (the ordinary way, afresh): nothing waits for an answer that never comes.
+            logger.warning("answering %s from the archive failed; fetching it", request, exc_info=True)
+            self.crawler.stats.inc_value("sgi/inline_failed")
+            fresh = request.replace(dont_filter=True)
+            fresh.meta["sgi_fresh"] = True
+            return fresh
         if response.request is None:
             response.request = request
         if logger.isEnabledFor(logging.DEBUG):
@@ -165,7 +174,7 @@ class InlineReuseMiddleware:
                         return False
                 elif self._manager._handle_mw_method(method, request=request) is not None:
                     return False
-            except IgnoreRequest:
+            except Exception:       # IgnoreRequest or a middleware's own error: the ordinary way handles it
                 return False
         return True
 

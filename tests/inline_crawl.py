@@ -45,6 +45,23 @@ def inline_web() -> SampleWeb:
     return web
 
 
+class Exploder:
+    """A downloader middleware whose process_response fails once for the path in INLINE_TEST_EXPLODE."""
+
+    def __init__(self, path):
+        self.path, self.done = path, False
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.get("INLINE_TEST_EXPLODE"))
+
+    def process_response(self, request, response, spider=None):
+        if self.path and not self.done and request.url.endswith(self.path):
+            self.done = True
+            raise RuntimeError("a middleware failing on an archived answer")
+        return response
+
+
 class Reader(scrapy.Spider):
     name = "reader"
     custom_settings = {"ITEM_PIPELINES": {}}
@@ -86,7 +103,11 @@ def crawl(settings_file: str, db_url: str, archive: str, run_key: str, as_of: st
     home = settings.pop("_home")
     overrides = {**settings, "SGI_DATABASE_URL": db_url, "SGI_RUN_KEY": run_key, "SGI_AS_OF": as_of,
                  "SGI_ARCHIVE_DIR": archive, "LOG_LEVEL": "INFO", "LOG_INSTALL_ROOT_HANDLER": True}
-    process = CrawlerProcess(scrapy_settings(overrides))
+    settings_obj = scrapy_settings(overrides)
+    if overrides.get("INLINE_TEST_EXPLODE"):
+        settings_obj.set("DOWNLOADER_MIDDLEWARES", {**settings_obj.getdict("DOWNLOADER_MIDDLEWARES"),
+                                                    "tests.inline_crawl.Exploder": 950})
+    process = CrawlerProcess(settings_obj)
     crawler = process.create_crawler(Reader)
     items: list = []
     crawler.signals.connect(lambda item, response, spider: items.append(dict(item)), signal=signals.item_scraped,

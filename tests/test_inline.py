@@ -37,9 +37,11 @@ def days(tmp_path_factory):
     with serve_sample_web(tmp / "web", web=inline_web()) as running:
         base = {**running.crawl_settings(), "_home": running.server.url(HOST, "/")}
         runs = {}
-        for db, inline in (("inline.db", True), ("ordinary.db", False)):
+        for db, inline in (("inline.db", True), ("ordinary.db", False), ("exploding.db", True)):
             settings = {**base, "SGI_INLINE_REUSE": inline}
             _crawl(tmp, settings, "day1", DAY, db)
+            if db == "exploding.db":
+                settings["INLINE_TEST_EXPLODE"] = "/d2"
             mark = len(running.server.requests_to(HOST))
             runs[db] = _crawl(tmp, settings, "day2", DAY + timedelta(days=1), db)
             runs[db]["asked"] = [r.path for r in running.server.requests_to(HOST)[mark:]]
@@ -64,6 +66,15 @@ def test_reused_pages_are_answered_inline_and_not_asked_for(days):
     assert "/list" in inline["asked"]                     # the list is due daily (a conditional GET)
 
 
+def test_a_failing_process_response_fetches_the_page_instead(days):
+    exploding = days["exploding.db"]
+    assert exploding["stats"].get("sgi/inline_failed") == 1
+    assert "/d2" in exploding["asked"]                    # asked of the site afresh ...
+    by_url = {i["url"]: i for i in exploding["items"]}
+    assert by_url["d2"]["reused"] is False and by_url["d2/more"]["reused"] is True   # ... and read as usual
+    assert {i["url"] for i in exploding["items"]} == {i["url"] for i in days["ordinary.db"]["items"]}
+
+
 def test_the_spider_gets_the_same_items_either_way(days):
     inline, ordinary = days["inline.db"], days["ordinary.db"]
     assert _items(inline) == _items(ordinary)
@@ -75,14 +86,14 @@ def test_the_spider_gets_the_same_items_either_way(days):
 
 
 def test_referer_is_the_page_that_linked_it(days):
-    for run in days.values():
+    for run in (days["inline.db"], days["ordinary.db"]):
         by_url = {i["url"]: i for i in run["items"]}
         assert by_url["d1/more"]["referer"] == "d1"
         assert by_url["d1"]["referer"] == "list"
 
 
 def test_a_callback_error_is_reported_and_keeps_what_came_before(days):
-    for run in days.values():
+    for run in (days["inline.db"], days["ordinary.db"]):
         assert run["stats"].get("spider_exceptions/ValueError") == 1
         assert "a spider bug half-way through a page" in run["log"]
         assert any(i["url"] == "boom" for i in run["items"])
