@@ -140,6 +140,11 @@ class ArchiveReplayMiddleware:
         response had come through :meth:`process_request`."""
         body = request.meta.pop("sgi_reuse_body")
         self._enter_hop(request)
+        self._mark_reused(request, body)
+
+    def _mark_reused(self, request, body) -> None:
+        """The hop is answered with an earlier record's body (page not due): EvidenceMiddleware records
+        a snapshot 'reused' pointing at it."""
         request.meta["sgi_reuse"] = {"kind": "reused", "body": body, "http_status": None}
         self.crawler.stats.inc_value("sgi/reused")
 
@@ -172,8 +177,7 @@ class ArchiveReplayMiddleware:
         if kind == "reuse":
             response = self._archived_response(store, request, body, None, REUSED, rendered=is_rendered(request))
             if response is not None:
-                meta["sgi_reuse"] = {"kind": "reused", "body": body, "http_status": None}
-                self.crawler.stats.inc_value("sgi/reused")
+                self._mark_reused(request, body)
                 return response
         elif kind == "conditional":
             if etag and b"If-None-Match" not in request.headers:

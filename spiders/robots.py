@@ -36,9 +36,6 @@ class Unreachable:
     def allowed(self, url, user_agent) -> bool:
         return False
 
-    def crawl_delay(self, user_agent):
-        return None
-
 
 class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
     def __init__(self, crawler):
