@@ -56,7 +56,6 @@ class InlineReuseMiddleware:
         self.enabled = crawler.settings.getbool("SGI_INLINE_REUSE", True) and \
             crawler.settings.getbool("SGI_INCREMENTAL", True) and not crawler.settings.getbool("SGI_RESUME", False)
         self._gates = None      # resolved on first use: the engine does not exist yet at construction
-        self.answered = 0
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -151,7 +150,6 @@ class InlineReuseMiddleware:
                 logger.log(*logformatter_adapter(logkws), extra={"spider": self.crawler.spider})
         self.crawler.signals.send_catch_log(signals.response_received, response=response, request=request,
                                             spider=self.crawler.spider)
-        self.answered += 1
         self.crawler.stats.inc_value("sgi/answered_inline")
         return response
 

@@ -9,8 +9,8 @@ Here the host's requests in this crawl are refused with :class:`SiteUnavailable`
 the spider's errback sees it). Spiders record the pages as ``error`` with that reason, not ``blocked``:
 the site did not refuse us, it was down; nothing becomes absent or zero. The robots.txt answer itself
 is archived as evidence like any response; each refused request is recorded as a failed fetch of its
-own (EvidenceMiddleware: fetch_status error, the reason naming the robots.txt answer's snapshot). 4xx answers (no robots.txt, a 412 challenge) keep Scrapy's
-meaning: no rules. ``SGI_ROBOTS_SERVER_ERROR = "allow"`` restores Scrapy's behaviour (a site whose
+own (EvidenceMiddleware: fetch_status error, the reason naming the robots.txt answer's snapshot).
+4xx answers (no robots.txt, a 412 challenge) keep Scrapy's meaning: no rules. ``SGI_ROBOTS_SERVER_ERROR = "allow"`` restores Scrapy's behaviour (a site whose
 robots.txt errors while its pages work).
 """
 
@@ -40,7 +40,10 @@ class Unreachable:
 class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
     def __init__(self, crawler):
         super().__init__(crawler)
-        self.server_error_disallows = crawler.settings.get("SGI_ROBOTS_SERVER_ERROR", "disallow") != "allow"
+        reading = crawler.settings.get("SGI_ROBOTS_SERVER_ERROR", "disallow")
+        if reading not in ("disallow", "allow"):
+            raise ValueError(f"SGI_ROBOTS_SERVER_ERROR must be 'disallow' or 'allow', not {reading!r}")
+        self.server_error_disallows = reading == "disallow"
 
     async def _parse_robots(self, response, netloc, request) -> None:
         if not (self.server_error_disallows and 500 <= response.status < 600):

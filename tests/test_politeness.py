@@ -221,3 +221,13 @@ def test_renders_skip_media_recycle_contexts_and_share_one_browser(tmp_path):
     assert stats["playwright/context_count"] == renders // RECYCLE_EVERY
     assert stats["playwright/context_count/max_concurrent"] <= 2
     assert stats["sgi/browser/contexts_closed"] >= renders // RECYCLE_EVERY - 1
+
+
+def test_an_unknown_reading_of_robots_server_errors_is_refused():
+    from spiders.robots import Rfc9309RobotsTxtMiddleware
+
+    crawler = get_crawler(settings_dict={"ROBOTSTXT_OBEY": True, "SGI_ROBOTS_SERVER_ERROR": "alow"})
+    with pytest.raises(ValueError, match="SGI_ROBOTS_SERVER_ERROR"):
+        Rfc9309RobotsTxtMiddleware(crawler)
+    assert Rfc9309RobotsTxtMiddleware(get_crawler(settings_dict={
+        "ROBOTSTXT_OBEY": True, "SGI_ROBOTS_SERVER_ERROR": "allow"})).server_error_disallows is False
