@@ -75,6 +75,7 @@ class ArchiveReplayMiddleware:
         self.decisions: dict[str, tuple] = {}  # url key -> decision, for pages requested again
         self.roles: dict[str, str] = {}        # url key -> the most frequently revisited role asking for it
         self.known: dict[str, dict] = {}       # origin -> url key -> KnownUrl not yet asked for
+        self.unlisted_roles: set[str] = set()  # roles asked for that the revisit policy does not list
         self._taken_loaded = False
         crawler.sgi_replay = self
 
@@ -203,6 +204,12 @@ class ArchiveReplayMiddleware:
     def note_role(self, key: str, role: str | None) -> str:
         """A page asked for in several roles (a column that is also in the link sample) is revisited
         as often as its liveliest role says."""
+        if role and role not in self.policy.roles and role not in self.unlisted_roles:
+            # A role the policy does not list is revisited on the default (daily) interval: say so once,
+            # since a leaf page asked daily costs every night's crawl a request.
+            self.unlisted_roles.add(role)
+            self.crawler.stats.inc_value("sgi/revisit_role_unlisted")
+            logger.warning("role %r is not in the revisit policy: its pages use the default interval", role)
         known = self.roles.get(key)
         if known is None or (role is not None and self.policy.for_role(role).start_s
                              < self.policy.for_role(known).start_s):
@@ -316,6 +323,19 @@ def next_page(response) -> dict:
     """Request meta for the page after this one in a paged list (ask for it with role MORE_PAGES): due
     now unless this page is unchanged (see the module's point 3)."""
     return {} if unchanged(response) else {"sgi_revisit": "due"}
+
+
+def answered_by_site(response) -> bool:
+    """True when the site answered this request in this run: a download, a 304 confirming the archived
+    body, or (on resume) this run's own journalled answer; False for a page not due, served from the
+    archive without asking."""
+    request = response.request
+    if request is None:
+        return True
+    if REPLAYED in response.flags:      # resume: as the journalled hop was answered
+        return (request.meta.get("sgi_replayed") or {}).get("fetch_status") != "reused"
+    reuse = reuse_of(request, response)
+    return reuse is None or reuse.get("kind") == "not_modified"
 
 
 def reuse_of(request, response) -> dict | None:

@@ -29,8 +29,13 @@ sends. Pages are requested one after the other until a page comes back empty.
 
 Incremental: messages already stored with status replied whose detail page was read are not fetched
 again (a reply does not change); unreplied ones are re-checked each run until replied or older than
-``recheck_days``. Indicators are computed from every stored message of the city's boards, so a run that
-skips detail pages reports the same values as a full one.
+``recheck_days``. Where the list shows each message's status (办理状态), the list row is the re-check:
+a row read from the site this run (a 200, or a 304 confirming the stored page) that still says
+unreplied needs no detail page, and a later list page that held such messages last time is asked again
+(conditionally) instead of their detail pages. A row turning replied sends for its detail page (reply
+date, reply length). Rows of a list page answered from the archive (not due) say nothing new, so their
+unreplied messages' detail pages are re-checked. Indicators are computed from every stored message of
+the city's boards, so a run that skips detail pages reports the same values as a full one.
 """
 
 from __future__ import annotations
@@ -50,7 +55,8 @@ from collectors.base import BLOCKED, ERROR, OK
 from collectors.fetch import BLOCKED as FETCH_BLOCKED
 from collectors.fetch import NOT_FOUND, classify_fetch
 from spiders.base import SgiSpider, page_from_response
-from spiders.incremental import MORE_PAGES, next_page
+from storage.store import page_identity
+from spiders.incremental import MORE_PAGES, answered_by_site, next_page
 from spiders.robots import refused_by_robots
 
 DEFAULT_MAX_PAGES = 200
@@ -72,6 +78,7 @@ class BoardCrawl:
     messages: dict = field(default_factory=dict)   # message_id -> (rules.Message, list_url, snapshot id)
     details: dict = field(default_factory=dict)    # message_id -> (detail_status, snapshot id)
     requested_details: set = field(default_factory=set)
+    recheck_pages: set = field(default_factory=set)  # page identities of list pages holding messages re-checked
     sign_key: str | None = None
     done: bool = False
 
@@ -98,7 +105,10 @@ class MailboxSpider(SgiSpider):
             for s in sources:
                 opts = dict(s.options or {})
                 key = str(opts.get("board") or s.name)
-                boards.append(BoardCrawl(city, s, key, opts, load_messages(db_url, city, key)))
+                board = BoardCrawl(city, s, key, opts, load_messages(db_url, city, key))
+                board.recheck_pages = {page_identity(row["list_url"]) for row in board.stored.values()
+                                       if row.get("list_url") and self._rechecked(board, row)}
+                boards.append(board)
             state = CityState(city, boards)
             for board in boards:
                 board.city = state
@@ -107,7 +117,9 @@ class MailboxSpider(SgiSpider):
                     script = urljoin(board.source.start_url, api.get("script") or "")
                     yield self._request(board, script, self.parse_script, role="script")
                 else:
-                    yield self._request(board, board.source.start_url, self.parse_list, role="list", page_no=1)
+                    # due (conditionally) even on a rerun of the day when its rows re-check messages
+                    due = {"sgi_revisit": "due"} if page_identity(board.source.start_url) in board.recheck_pages else {}
+                    yield self._request(board, board.source.start_url, self.parse_list, role="list", page_no=1, **due)
 
     # --- requests ----------------------------------------------------------------------------------
     def _request(self, board: BoardCrawl, url: str, callback, role: str, method: str = "GET",
@@ -144,26 +156,36 @@ class MailboxSpider(SgiSpider):
             found = rules.parse_html_list(page, self.crawl_date, board.options)
             for msg in found:
                 self._take(board, msg, page.url, ref)
-            for request in self._detail_requests(board, found):
+            for request in self._detail_requests(board, found, list_is_current=answered_by_site(response)):
                 yield request
-            for request in self._more_list_pages(board, page, response.meta.get("page_no", 1), next_page(response)):
+            shows_status = any(m.status for m in found)
+            for request in self._more_list_pages(board, page, response.meta.get("page_no", 1), next_page(response),
+                                                 shows_status):
                 yield request
         yield from self._answered(board)
 
-    def _more_list_pages(self, board: BoardCrawl, page, page_no: int, revisit: dict):
+    def _more_list_pages(self, board: BoardCrawl, page, page_no: int, revisit: dict, shows_status: bool):
         max_pages = int(board.options.get("max_pages") or DEFAULT_MAX_PAGES)
         template = board.options.get("page_template")
+
+        def meta(url: str) -> dict:
+            # A page whose rows re-check unreplied messages is asked (conditionally) rather than their
+            # detail pages, when the list shows statuses.
+            if not revisit and shows_status and page_identity(url) in board.recheck_pages:
+                return {"sgi_revisit": "due"}
+            return revisit
+
         if template:
             if page_no != 1:
                 return
             total = min(rules.page_count(page) or 1, max_pages)
             for n, url in enumerate(rules.page_urls(template, total), start=2):
-                yield self._request(board, urljoin(board.source.start_url, url), self.parse_list, role=MORE_PAGES,
-                                    page_no=n, **revisit)
+                url = urljoin(board.source.start_url, url)
+                yield self._request(board, url, self.parse_list, role=MORE_PAGES, page_no=n, **meta(url))
             return
         nxt = rules.next_page_url(page)
         if nxt and page_no < max_pages and self._allowed(board, nxt):
-            yield self._request(board, nxt, self.parse_list, role=MORE_PAGES, page_no=page_no + 1, **revisit)
+            yield self._request(board, nxt, self.parse_list, role=MORE_PAGES, page_no=page_no + 1, **meta(nxt))
 
     def _allowed(self, board: BoardCrawl, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
@@ -176,9 +198,10 @@ class MailboxSpider(SgiSpider):
             board.messages[msg.message_id] = (msg, url, ref.id if ref else None)
 
     # --- details ---------------------------------------------------------------------------------------
-    def needs_detail(self, board: BoardCrawl, msg: rules.Message) -> bool:
+    def needs_detail(self, board: BoardCrawl, msg: rules.Message, list_is_current: bool = False) -> bool:
         """Fetch a detail page only when the list lacks what we need, and never again for a message
-        already stored as replied with its detail read; unreplied ones until ``recheck_days`` old."""
+        already stored as replied with its detail read; unreplied ones until ``recheck_days`` old, unless
+        a list row read from the site this run (``list_is_current``) shows the message still unreplied."""
         if not msg.detail_url:
             return False
         stored = board.stored.get(msg.message_id)
@@ -189,13 +212,23 @@ class MailboxSpider(SgiSpider):
         recheck = int(board.options.get("recheck_days") or DEFAULT_RECHECK_DAYS)
         if stored and not msg.replied and submitted and (self.crawl_date - submitted).days > recheck:
             return False
+        if (list_is_current and stored and stored.get("detail_status") == OK and msg.status is not None
+                and not msg.replied):
+            return False     # the site's own list says: still no reply; the stored detail reading stands
         if msg.submitted is None:
             return True
         return msg.replied and (msg.reply_length is None or msg.reply_date is None)
 
-    def _detail_requests(self, board: BoardCrawl, found):
+    def _rechecked(self, board: BoardCrawl, row: dict) -> bool:
+        """Whether a stored message is still re-checked for a reply (unreplied, detail read, not too old)."""
+        if row.get("status") == rules.REPLIED or row.get("detail_status") != OK or not row.get("submitted_date"):
+            return False
+        recheck = int(board.options.get("recheck_days") or DEFAULT_RECHECK_DAYS)
+        return (self.crawl_date - date.fromisoformat(row["submitted_date"])).days <= recheck
+
+    def _detail_requests(self, board: BoardCrawl, found, list_is_current: bool = False):
         for msg in found:
-            if msg.message_id in board.requested_details or not self.needs_detail(board, msg):
+            if msg.message_id in board.requested_details or not self.needs_detail(board, msg, list_is_current):
                 continue
             if not self._allowed(board, msg.detail_url):
                 continue

@@ -204,3 +204,19 @@ def test_pages_after_a_lists_first_follow_whether_the_first_changed(runs):
     assert {"/zcwj/index_1.html", "/zcwj/index_2.html"} <= asked, asked
     untouched = later - zcwj
     assert all(day3[k][1] == "reused" for k in untouched), {k: day3[k][1] for k in untouched}
+
+
+def test_every_role_the_spiders_ask_in_is_in_the_revisit_policy(runs):
+    """A role missing from spiders/revisit.yaml would silently get the default (daily) interval; the
+    portal's feature pages and column articles are leaves and are not asked the next day."""
+    from storage.frontier import load_policy
+
+    con, policy = runs["con"], load_policy()
+    roles = {r for (r,) in con.execute("SELECT DISTINCT role FROM url_state")} - {""}
+    assert {"subpage", "detail", "list"} <= roles, roles
+    assert roles <= set(policy.roles), roles - set(policy.roles)
+    day2 = {page_identity(r[0]): r[1] for r in snapshots(con, "day2")}
+    leaves = con.execute("SELECT url_key, role FROM url_state WHERE spider = 'portal' "
+                         "AND role IN ('article', 'subpage')").fetchall()
+    assert leaves and all(day2[k] == "reused" for k, _role in leaves), \
+        {k: (role, day2.get(k)) for k, role in leaves if day2.get(k) != "reused"}

@@ -541,3 +541,44 @@ def add_boards(web: SampleWeb, rng: random.Random) -> None:
                                     "detail_link": r"detail/", "years_back": YEARS_BACK}})
     web.truth.extend(city_truth(web, boards))
     web.mailbox_boards = boards + add_extra_boards(web)
+
+
+def reply_to(web: SampleWeb, board_key: str, mid: str, reply_date: date, dept: str, reply_text: str) -> None:
+    """A message of an HTML mailbox board (the 市长信箱 layout) gets its reply between two crawls, as the
+    site shows it: every list row of it says 已回复 and its detail page carries the reply (new bodies, so
+    new validators). The board's message follows, so board_truth() does too. For incremental tests."""
+    from sgi.sampleweb.mutate import change_page
+
+    board = next(b for b in web.mailbox_boards if b.key == board_key)
+    if board.kind != "html-mailbox":
+        raise ValueError(f"{board_key} is a {board.kind} board; reply_to changes html-mailbox boards")
+    m = next(m for m in board.messages if m.mid == mid)
+    if m.status == "replied" or m.detail_404:
+        raise ValueError(f"{board_key} {mid} is already replied or has no detail page")
+    site = web.sites[board.host]
+    link = f'<a href="detail.jsp?id={mid}"'.encode()
+    old_status = f'<span class="zt wh">{STATUS_TEXT[m.status]}</span>'.encode()
+    new_status = f'<span class="zt hf">{STATUS_TEXT["replied"]}</span>'.encode()
+
+    def row_replied(body: bytes) -> bytes:
+        at = body.index(link)
+        end = body.index(b"</li>", at)
+        return body[:at] + body[at:end].replace(old_status, new_status) + body[end:]
+
+    lists = [p for p, r in site.resources.items() if p.startswith("/mail/list.jsp") and link in r.body]
+    for path in lists:
+        change_page(web, board.host, path, row_replied)
+    replies = (f'<tr><th>办理状态：</th><td>{STATUS_TEXT["replied"]}</td></tr>'
+               f'<tr><th>回复单位：</th><td>{dept}</td></tr>'
+               f'<tr><th>回复时间：</th><td>{_fmt(reply_date, 0, True)}</td></tr>'
+               f'<tr><th>回复内容：</th><td><div class="hfnr"><p>{reply_text}</p></div></td></tr>').encode()
+    pending = (f'<tr><th>办理状态：</th><td>{STATUS_TEXT[m.status]}</td></tr>'
+               '<tr><th>回复内容：</th><td>暂无回复</td></tr>').encode()
+
+    def detail_replied(body: bytes) -> bytes:
+        if pending not in body:
+            raise ValueError(f"{board_key} {mid}: detail page has no pending-reply rows")
+        return body.replace(pending, replies)
+
+    change_page(web, board.host, f"/mail/detail.jsp?id={mid}", detail_replied)
+    m.status, m.reply_date, m.dept, m.reply_text = "replied", reply_date, dept, reply_text
