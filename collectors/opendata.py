@@ -215,11 +215,21 @@ def text_or_none(value: Any) -> Optional[str]:
 def sector_of(topic: Optional[str]) -> Optional[str]:
     if not topic:
         return None
+    return _sector_of(topic)
+
+
+@lru_cache(maxsize=4096)     # a platform's datasets share a few dozen topics
+def _sector_of(topic: str) -> Optional[str]:
     low = topic.lower()
-    for sector, words in lexicon()["sectors"].items():
-        if any(str(w).lower() in low for w in words):
+    for sector, words in _sector_words():
+        if any(w in low for w in words):
             return sector
     return None
+
+
+@lru_cache(maxsize=1)
+def _sector_words() -> tuple:
+    return tuple((sector, tuple(str(w).lower() for w in words)) for sector, words in lexicon()["sectors"].items())
 
 
 def api_offered(formats: list[str], flag: Any = None) -> bool:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
-from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from spiders.items import ObservationItem
 from spiders.store import store_for
 
 logger = logging.getLogger(__name__)
+
+# ObservationItem's fields, read straight off the dataclass (ItemAdapter.asdict walks every value to
+# convert nested items, which observations do not have; it was most of this pipeline's time).
+_FIELDS = tuple(f.name for f in dataclasses.fields(ObservationItem))
 
 
 class ObservationPipeline:
@@ -24,7 +28,7 @@ class ObservationPipeline:
     def process_item(self, item, spider=None):
         if not isinstance(item, ObservationItem):
             return item
-        data = ItemAdapter(item).asdict()
+        data = {name: _copy(getattr(item, name)) for name in _FIELDS}
         try:
             store_for(self.crawler).record_observation(**data)
         except (ValueError, Exception) as exc:  # a broken item must not end the crawl
@@ -36,3 +40,7 @@ class ObservationPipeline:
 
     def close_spider(self, spider=None):
         store_for(self.crawler).flush()
+
+
+def _copy(value):
+    return list(value) if isinstance(value, list) else dict(value) if isinstance(value, dict) else value

@@ -104,9 +104,11 @@ class PortalSpider(SgiSpider):
             return
         state.home_ref = ref
         # IPv6 is a DNS and TCP reading: it does not depend on the web server letting us in.
-        # DNS and the connect run in a worker thread, so the crawl does not wait on them.
-        state.ipv6 = await maybe_deferred_to_future(deferToThread(self._check_ipv6, page.url))
+        # DNS and the connect run in a worker thread; the fan-out is asked for before its answer is
+        # awaited, so the city's pages are not held up by it.
+        ipv6 = maybe_deferred_to_future(deferToThread(self._check_ipv6, page.url))
         if fetch != OK:
+            state.ipv6 = await ipv6
             status = BLOCKED if fetch == FETCH_BLOCKED else ERROR
             state.done = True
             for item in self.unreadable(state.city_code, status, ref, f"home page {fetch} (HTTP {page.status})",
@@ -121,7 +123,8 @@ class PortalSpider(SgiSpider):
         # Everything below fans out; findings are merged once all answers are in.
         for request in self._fan_out(state, page):
             yield request
-        state.pending -= 1   # the home request itself is answered
+        state.ipv6 = await ipv6
+        state.pending -= 1   # the home request itself is answered (the city cannot finish before)
         for item in self._maybe_finish(state):
             yield item
 

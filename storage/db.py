@@ -147,27 +147,31 @@ def upsert(conn: Connection, model: type[SQLModel], rows: Sequence[dict], keys: 
     """
     if not rows:
         return
-    table = model.__table__
-    keys = list(keys)
-    dialect = conn.dialect.name
+    keys = tuple(keys)
+    cols = tuple(rows[0].keys())
+    update = tuple(c for c in (update if update is not None else cols) if c not in keys)
+    stmt = _upsert_statement(model.__table__, conn.dialect.name, keys, update)
+    # One statement executed for many parameter sets (executemany): compiled once and cached, where a
+    # multi-row VALUES statement was compiled anew for every batch (most of a crawl's write time).
+    # Chunks bound the driver's per-call copies when a spider saves a whole board at once.
+    for start in range(0, len(rows), UPSERT_CHUNK):
+        conn.execute(stmt, list(rows[start:start + UPSERT_CHUNK]))
+
+
+@functools.lru_cache(maxsize=256)
+def _upsert_statement(table, dialect: str, keys: tuple, update: tuple):
+    """The upsert statement of a table, keys and updated columns (statements are immutable; building
+    one, with its EXCLUDED columns, cost more than executing it for a small batch)."""
     if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
     elif dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:  # pragma: no cover
         raise SgiError(f"unsupported database dialect {dialect}")
-    cols = list(rows[0].keys())
-    update = [c for c in (update if update is not None else cols) if c not in keys]
-    # One statement executed for many parameter sets (executemany): compiled once and cached, where a
-    # multi-row VALUES statement was compiled anew for every batch (most of a crawl's write time).
-    # Chunks bound the driver's per-call copies when a spider saves a whole board at once.
     stmt = insert(table)
     if update:
-        stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: getattr(stmt.excluded, c) for c in update})
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
-    for start in range(0, len(rows), UPSERT_CHUNK):
-        conn.execute(stmt, list(rows[start:start + UPSERT_CHUNK]))
+        return stmt.on_conflict_do_update(index_elements=list(keys), set_={c: getattr(stmt.excluded, c) for c in update})
+    return stmt.on_conflict_do_nothing(index_elements=list(keys))
 
 
 def table_names(url: str | None = None) -> list[str]:

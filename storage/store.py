@@ -7,6 +7,7 @@ transactions so a crawl does not pay a commit per page.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import hashlib
 import re
@@ -44,6 +45,7 @@ def who() -> str:
 _TEST_HOST_PORT = re.compile(r"^(https?://[^/:]+\.test):\d+")
 
 
+@functools.lru_cache(maxsize=1 << 16)    # asked several times per request of the same URLs
 def page_identity(url: str) -> str:
     """The URL as a page's identity: the sample web's *.test hosts listen on whatever ports are free,
     so their port is not part of which page it is (real hosts keep theirs)."""

@@ -44,3 +44,64 @@ def test_rotation_by_size_and_every_record_readable(tmp_path):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(SgiError, match="not found"):
         read_record(tmp_path, "nope.warc.gz", 0)
+
+
+def _both(directory, loc):
+    """The direct reading and warcio's, of one record."""
+    from storage.warc import _read_own_record, _read_with_warcio
+
+    path = directory / loc.file
+    with open(path, "rb") as fh:
+        fh.seek(loc.offset)
+        own = _read_own_record(fh, loc.length, path, loc.offset)
+        fh.seek(loc.offset)
+        general = _read_with_warcio(fh, path, loc.offset)
+    return own, general
+
+
+def test_the_direct_reading_gives_what_warcio_gives(tmp_path):
+    archive = WarcArchive(tmp_path)
+    when = datetime(2026, 6, 30, 8, 0, tzinfo=timezone.utc)
+    cases = [
+        ("http://www.sz.gov.cn.test/", 200, "OK", [("Content-Type", "text/html; charset=gbk"),
+                                                  ("Content-Encoding", "gzip")], GBK_PAGE, False),
+        ("http://a.test/x?q=政务", 412, "", [("Set-Cookie", "a=1; Path=/"), ("Set-Cookie", "b=2")],
+         b"<script>x</script>", True),
+        ("http://a.test/file.pdf", 200, "OK", [("Content-Disposition", 'attachment; filename="政策解读.pdf"'),
+                                              ("X-Odd", "value: with colon  ")], b"%PDF\r\n\r\n\x00\xff" * 50, False),
+        ("http://a.test/empty", 204, "No Content", [], b"", False),
+        ("http://a.test/gone", 404, "Not Found", [("Server", "TRS WCM 7.0")], b"not here", False),
+    ]
+    locations = [archive.write_response(url, status, reason, headers, body, when, rendered=rendered)
+                 for url, status, reason, headers, body, rendered in cases]
+    resource = archive.write_resource("file:///imports/city.xlsx", "application/vnd.ms-excel", b"PK\x03\x04", when)
+    archive.close()
+    for loc, case in zip(locations + [resource], cases + [None]):
+        own, general = _both(tmp_path, loc)
+        assert own is not None, case
+        assert own == general, case
+    # read_record without the length reads the member to its end all the same
+    assert read_record(tmp_path, locations[2].file, locations[2].offset) == _both(tmp_path, locations[2])[1]
+
+
+def test_records_of_other_writers_are_read_through_warcio(tmp_path):
+    """Kept transfer / content encodings and uncompressed WARC files: the direct reading declines."""
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    from storage.warc import WarcLocation
+
+    chunked = b"5\r\nhello\r\n0\r\n\r\n"
+    for gzip, name in ((True, "other.warc.gz"), (False, "plain.warc")):
+        with open(tmp_path / name, "wb") as fh:
+            writer = WARCWriter(fh, gzip=gzip)
+            headers = StatusAndHeaders("200 OK", [("Transfer-Encoding", "chunked")], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record("http://a.test/", "response", payload=io.BytesIO(chunked),
+                                                          http_headers=headers))
+            length = fh.tell()
+        own, general = _both(tmp_path, WarcLocation(name, 0, length))
+        assert own is None
+        assert general.body == b"hello"
+        assert read_record(tmp_path, name, 0).body == b"hello"
