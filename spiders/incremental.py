@@ -44,7 +44,6 @@ from spiders.store import store_for
 from storage import frontier
 from storage.crawlstate_models import FetchJournal, UrlState
 from storage.store import ArchivedBody, SnapshotRef, page_identity
-from storage.warc import read_record
 
 logger = logging.getLogger(__name__)
 
@@ -274,7 +273,7 @@ class ArchiveReplayMiddleware:
     def _archived_response(self, store, request, body: ArchivedBody, final_url: str | None, flag: str,
                            rendered: bool, extra_headers=None):
         try:
-            record = read_record(store.archive_dir, body.warc_file, body.warc_offset, body.warc_length)
+            record = store.reader.read(body.warc_file, body.warc_offset, body.warc_length)
         except Exception as exc:   # missing or damaged archive: fetch instead
             logger.warning("cannot replay %s from %s@%s: %s", request.url, body.warc_file, body.warc_offset, exc)
             return None

@@ -8,7 +8,9 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from scrapy import signals
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware as _MetaRefreshMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse
 
 from collectors.fetch import classify_fetch
 from spiders.robots import SiteUnavailable
@@ -78,15 +80,19 @@ class EvidenceMiddleware:
             request.meta.pop("sgi_started", None)
             return response
         redirects = request.meta.get("redirect_urls") or []
-        page: Page = page_from_response(response, request)
         reuse = incremental.reuse_of(request, response)
         if reuse is not None:   # the body is an earlier record's: 304 not_modified, or reused (not due)
             fetch_status, http_status = reuse["kind"], reuse["http_status"]
+            # the earlier reading of the same bytes, when it is known
+            encoding = reuse["body"].encoding if fetch_status == "reused" else None
+            if encoding is None and fetch_status == "reused" and response.body:
+                encoding = page_from_response(response, request).encoding
         else:
+            page: Page = page_from_response(response, request)
             fetch_status, http_status = classify_fetch(page), response.status
+            encoding = page.encoding if response.body else None
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs]
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
-        encoding = page.encoding if response.body and fetch_status != "not_modified" else None
         with store.together():
             ref = store.record_response(
                 city_code=request.meta.get("city_code"), spider=getattr(self.crawler.spider, "name", ""),
@@ -130,3 +136,21 @@ class EvidenceMiddleware:
 def _header(response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+class MetaRefreshMiddleware(_MetaRefreshMiddleware):
+    """Scrapy's MetaRefreshMiddleware, which decodes every HTML body to look for a refresh in its first
+    4,096 characters, with the common answer settled on the bytes: in an ASCII-compatible encoding
+    those characters lie within the first 16,384 bytes (at most 4 bytes a character), so a head
+    without the bytes 'refresh' in any case has none. Anything else (a hit, UTF-16/32 bodies with NUL
+    bytes) goes to Scrapy's reading unchanged."""
+
+    def process_response(self, request, response, spider=None):
+        if isinstance(response, HtmlResponse) and not may_refresh(response.body):
+            return response
+        return super().process_response(request, response)
+
+
+def may_refresh(body: bytes) -> bool:
+    head = body[:16384]
+    return b"\x00" in head[:1024] or b"refresh" in head.lower()

@@ -90,6 +90,10 @@ DOWNLOADER_MIDDLEWARES = {
     # Between EvidenceMiddleware and RetryMiddleware: counts blocked answers per host (reading the
     # evidence classification), applies Crawl-delay and 429/503/Retry-After backoff to the host's slot.
     "spiders.politeness.PolitenessMiddleware": 570,
+    # Scrapy's meta refresh handling, deciding on the bytes when a head has no 'refresh' at all; after
+    # EvidenceMiddleware in process_response order (as Scrapy's at 580 was), so a refreshing page is archived.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "spiders.middlewares.MetaRefreshMiddleware": 579,
     # Context recycling for Playwright renders (only requests with meta['playwright']).
     "spiders.browser.BrowserContextRecycler": 560,
 }

@@ -151,11 +151,45 @@ def upsert(conn: Connection, model: type[SQLModel], rows: Sequence[dict], keys: 
     cols = tuple(rows[0].keys())
     update = tuple(c for c in (update if update is not None else cols) if c not in keys)
     stmt = _upsert_statement(model.__table__, conn.dialect.name, keys, update)
+    plan = _driver_plan(stmt, conn.dialect, cols) if conn.dialect.name == "sqlite" else None
     # One statement executed for many parameter sets (executemany): compiled once and cached, where a
     # multi-row VALUES statement was compiled anew for every batch (most of a crawl's write time).
     # Chunks bound the driver's per-call copies when a spider saves a whole board at once.
     for start in range(0, len(rows), UPSERT_CHUNK):
-        conn.execute(stmt, list(rows[start:start + UPSERT_CHUNK]))
+        chunk = rows[start:start + UPSERT_CHUNK]
+        values = _driver_values(plan, chunk, len(cols)) if plan is not None else None
+        if values is not None:
+            conn.exec_driver_sql(plan[0], values)
+        else:
+            conn.execute(stmt, list(chunk))
+
+
+def _driver_values(plan, chunk, width: int) -> list[tuple] | None:
+    """Parameter tuples for the driver, or None when a row has other columns than the first."""
+    _sql, converters = plan
+    values = []
+    for row in chunk:
+        if len(row) != width:
+            return None
+        try:
+            values.append(tuple(convert(row[name]) if convert else row[name] for name, convert in converters))
+        except KeyError:
+            return None
+    return values
+
+
+@functools.lru_cache(maxsize=256)
+def _driver_plan(stmt, dialect, cols: tuple):
+    """The compiled SQL of an upsert for these columns and, per parameter, the column type's own bind
+    conversion (what SQLAlchemy applies per row), so a batch goes to the driver in one executemany
+    without SQLAlchemy's per-row parameter processing (on SQLite most of an upsert's time). None
+    when the statement would need values the rows do not give (column defaults): the ordinary way."""
+    compiled = stmt.compile(dialect=dialect, column_keys=list(cols))
+    names = compiled.positiontup
+    if names is None or sorted(names) != sorted(cols) or compiled.insert_prefetch or compiled.postfetch:
+        return None
+    converters = tuple((name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names)
+    return compiled.string, converters
 
 
 @functools.lru_cache(maxsize=256)

@@ -139,7 +139,7 @@ def known_urls_of_origin(conn, spider: str, origin: str) -> dict[str, KnownUrl]:
     crawl's own work on them)."""
     cols = UrlState.__table__.columns.keys()
     query = (select(UrlState, Snapshot.warc_file, Snapshot.warc_offset, Snapshot.warc_length,
-                    Snapshot.digest.label("snapshot_digest"))
+                    Snapshot.digest.label("snapshot_digest"), Snapshot.encoding.label("snapshot_encoding"))
              .outerjoin(Snapshot, Snapshot.id == UrlState.last_snapshot_id)
              .where(UrlState.spider == spider))
     if conn.dialect.name == "sqlite":
@@ -148,13 +148,15 @@ def known_urls_of_origin(conn, spider: str, origin: str) -> dict[str, KnownUrl]:
     else:
         query = query.where(UrlState.url_key.startswith(origin, autoescape=True))
     out: dict[str, KnownUrl] = {}
+    size = len(origin)
     for row in conn.execute(query).mappings():
         key = row["url_key"]
-        if not key.startswith(origin) or key_origin(key) != origin:
+        # the origin, then the path or the key's tail: not a longer host name or a port
+        if not key.startswith(origin) or (len(key) > size and key[size] not in "/ ?#"):
             continue
         state = {c: row[c] for c in cols}
         body = (ArchivedBody(state["last_snapshot_id"], row["warc_file"], row["warc_offset"], row["warc_length"],
-                             row["snapshot_digest"])
+                             row["snapshot_digest"], row["snapshot_encoding"])
                 if state.get("last_snapshot_id") and row["warc_file"] else None)
         out[key] = KnownUrl(state, body)
     return out

@@ -25,7 +25,7 @@ from collectors.base import ABSENT, OK, STATUSES
 from sgi import indicators as indicator_registry
 from storage import db
 from storage.models import City, CrawlRun, Observation, Snapshot
-from storage.warc import WarcArchive, sha256_hex
+from storage.warc import WarcArchive, WarcReader, sha256_hex
 
 FLUSH_EVERY = 200
 
@@ -61,6 +61,7 @@ class ArchivedBody:
     warc_offset: int
     warc_length: int | None
     digest: str | None
+    encoding: str | None = None      # as detected when the body was first read (same bytes, same answer)
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ class CrawlStore:
         self.run_id = run_id
         self.archive_dir = Path(archive_dir) if archive_dir else db.archive_dir(self.url)
         self.archive = WarcArchive(self.archive_dir, prefix=f"{warc_prefix}-run{run_id}")
+        self.reader = WarcReader(self.archive_dir)      # earlier records answering pages (incremental, resume)
         self._lock = threading.RLock()
         self._snapshots: list[dict] = []
         self._observations: dict[tuple, dict] = {}
@@ -313,6 +315,7 @@ class CrawlStore:
     def close(self) -> None:
         self.flush()
         self.archive.close()
+        self.reader.close()
 
 
 def import_table(url: str | None, table_path: str | Path, records: list[dict], map_path: str | Path) -> dict:

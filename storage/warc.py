@@ -136,18 +136,52 @@ def read_record(directory: str | Path, file: str, offset: int, length: int | Non
     """Read back one response record written by :class:`WarcArchive` (``length``: the record's length
     in the file, when known). Records this module wrote are read directly (one gzip member, two header
     blocks); anything else (other writers, transfer or content encodings kept) goes through warcio."""
-    path = Path(directory) / file
-    try:
-        fh = open(path, "rb")
-    except FileNotFoundError:
-        raise SgiError(f"WARC file {path} not found", "is SGI_ARCHIVE_DIR pointing at the crawl's archive?") from None
-    with fh:
-        fh.seek(offset)
-        record = _read_own_record(fh, length, path, offset)
-        if record is not None:
-            return record
-        fh.seek(offset)
-        return _read_with_warcio(fh, path, offset)
+    with WarcReader(directory) as reader:
+        return reader.read(file, offset, length)
+
+
+class WarcReader:
+    """Reads records of one archive directory, keeping the files it read open (an incremental crawl
+    reads a thousand records from a few files; opening each file per record cost as much as reading
+    it). Thread-safe; close() when done."""
+
+    def __init__(self, directory: str | Path, max_open: int = 16):
+        self.directory = Path(directory)
+        self.max_open = max_open
+        self._files: dict[str, object] = {}     # file name -> open handle, least recently used first
+        self._lock = threading.Lock()
+
+    def read(self, file: str, offset: int, length: int | None = None) -> ArchivedResponse:
+        path = self.directory / file
+        with self._lock:
+            fh = self._files.pop(file, None)
+            if fh is None:
+                try:
+                    fh = open(path, "rb")
+                except FileNotFoundError:
+                    raise SgiError(f"WARC file {path} not found",
+                                   "is SGI_ARCHIVE_DIR pointing at the crawl's archive?") from None
+                while len(self._files) >= self.max_open:
+                    self._files.pop(next(iter(self._files))).close()
+            self._files[file] = fh
+            fh.seek(offset)
+            record = _read_own_record(fh, length, path, offset)
+            if record is not None:
+                return record
+            fh.seek(offset)
+            return _read_with_warcio(fh, path, offset)
+
+    def close(self) -> None:
+        with self._lock:
+            for fh in self._files.values():
+                fh.close()
+            self._files.clear()
+
+    def __enter__(self) -> "WarcReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _read_with_warcio(fh, path: Path, offset: int) -> ArchivedResponse:

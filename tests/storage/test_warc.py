@@ -105,3 +105,23 @@ def test_records_of_other_writers_are_read_through_warcio(tmp_path):
         assert own is None
         assert general.body == b"hello"
         assert read_record(tmp_path, name, 0).body == b"hello"
+
+
+def test_a_reader_keeps_a_few_files_open_and_reads_each_record(tmp_path):
+    from storage.warc import WarcReader
+
+    archive = WarcArchive(tmp_path, max_bytes=1_500)
+    body = bytes(range(256)) * 20
+    locations = [archive.write_response(f"http://a.test/{i}", 200, "OK", [], body + bytes([i]),
+                                        datetime.now(timezone.utc)) for i in range(10)]
+    archive.close()
+    files = {loc.file for loc in locations}
+    assert len(files) > 3
+    with WarcReader(tmp_path, max_open=2) as reader:
+        for _round in range(2):
+            for i, loc in enumerate(locations):
+                assert reader.read(loc.file, loc.offset, loc.length).body == body + bytes([i])
+                assert len(reader._files) <= 2
+    assert reader._files == {}
+    with pytest.raises(SgiError, match="not found"):
+        WarcReader(tmp_path).read("gone.warc.gz", 0)
