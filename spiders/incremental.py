@@ -238,7 +238,7 @@ class ArchiveReplayMiddleware:
             return ("fresh", None, None, None)
         return ("conditional", known.body, row.get("etag"), row.get("last_modified"))
 
-    def _known_url(self, store, key: str):
+    def _known_url(self, store, key: str, peek: bool = False):
         """The url_state earlier runs left for a page; a host's rows are read in one query when its
         first page is asked for, and each is handed out once (the decision is kept in self.decisions)."""
         origin = frontier.key_origin(key)
@@ -246,7 +246,23 @@ class ArchiveReplayMiddleware:
         if rows is None:
             with store.engine.connect() as conn:
                 rows = self.known[origin] = frontier.known_urls_of_origin(conn, self.spider_name, origin)
-        return rows.pop(key, None)
+        return rows.get(key) if peek else rows.pop(key, None)
+
+    def revisit_due(self, url: str) -> bool:
+        """Whether a page a spider need not read again (its facts are stored: a replied message) is due
+        for its revisit all the same, so leaf pages are re-read rarely, not never. True when the crawl
+        is not incremental or the page has no state an earlier run left (as a request would be fresh)."""
+        if not self.incremental:
+            return True
+        store = store_for(self.crawler)
+        key = frontier.url_key(url)
+        decided = self.decisions.get(key)
+        if decided is not None:
+            return decided[0] != "reuse"
+        known = self._known_url(store, key, peek=True)
+        if known is None or known.row.get("last_run_id") == store.run_id or known.body is None:
+            return True
+        return known.due(self.clock)
 
     # --- responses -----------------------------------------------------------------------------------
     def process_response(self, request, response, spider=None):

@@ -10,7 +10,8 @@ One source entry is one board. ``options`` (all optional except where said):
     page_template: index_{i}.html  # list pages 2..N ({n} 1-based, {i} 0-based), N from '共N页';
                                  # without it the '下一页' link is followed
     max_pages: 200
-    recheck_days: 365            # unreplied messages older than this are no longer re-checked
+    recheck_days: 365            # unreplied messages older than this are re-checked only when their
+                                 # detail page is due for its revisit (rarely), not every run
     years_back: 1                # calendar years reported: crawl year and this many before
     population: 8941000          # residents, used only when the city registry has none (sample web)
     api:                         # type json: the leaders'-board style POST API
@@ -27,15 +28,17 @@ body + key)``. The spider reads the key from the script with ``key_pattern``, se
 compactly (``json.dumps(separators=(',', ':'))``, as JSON.stringify does) and signs exactly the bytes it
 sends. Pages are requested one after the other until a page comes back empty.
 
-Incremental: messages already stored with status replied whose detail page was read are not fetched
-again (a reply does not change); unreplied ones are re-checked each run until replied or older than
-``recheck_days``. Where the list shows each message's status (办理状态), the list row is the re-check:
-a row read from the site this run (a 200, or a 304 confirming the stored page) that still says
-unreplied needs no detail page, and a later list page that held such messages last time is asked again
-(conditionally) instead of their detail pages. A row turning replied sends for its detail page (reply
-date, reply length). Rows of a list page answered from the archive (not due) say nothing new, so their
-unreplied messages' detail pages are re-checked. Indicators are computed from every stored message of
-the city's boards, so a run that skips detail pages reports the same values as a full one.
+Incremental: a message's detail page is a leaf, read again only when its revisit date has come (the
+detail role's interval in spiders/revisit.yaml: weeks) once the message is stored as replied with its
+detail read (a reply rarely changes), or unreplied but older than ``recheck_days``. Younger unreplied
+messages are re-checked every run. Where the list shows each message's status (办理状态), the list
+row is that re-check: a row read from the site this run (a 200, or a 304 confirming the stored page)
+that still says unreplied needs no detail page, and a later list page that held such messages last time
+is asked again (conditionally) instead of their detail pages. A row turning replied sends for its
+detail page (reply date, reply length). Rows of a list page answered from the archive (not due) say
+nothing new, so their unreplied messages' detail pages are re-checked. Indicators are computed from
+every stored message of the city's boards, so a run that skips detail pages reports the same values
+as a full one.
 """
 
 from __future__ import annotations
@@ -199,25 +202,35 @@ class MailboxSpider(SgiSpider):
 
     # --- details ---------------------------------------------------------------------------------------
     def needs_detail(self, board: BoardCrawl, msg: rules.Message, list_is_current: bool = False) -> bool:
-        """Fetch a detail page only when the list lacks what we need, and never again for a message
-        already stored as replied with its detail read; unreplied ones until ``recheck_days`` old, unless
-        a list row read from the site this run (``list_is_current``) shows the message still unreplied."""
+        """Fetch a detail page when the list lacks what we need; for a message stored as replied with its
+        detail read, or unreplied and older than ``recheck_days``, only on its page's revisit date; for
+        a younger unreplied one every run, unless a list row read from the site this run
+        (``list_is_current``) shows it still unreplied (then on its revisit date too)."""
         if not msg.detail_url:
             return False
         stored = board.stored.get(msg.message_id)
         if stored and stored.get("status") == rules.REPLIED and stored.get("detail_status") in (OK, "skipped"):
-            return False
+            # A reply rarely changes: read again only when its page's revisit date has come (leaf pages
+            # are revisited rarely, spiders/revisit.yaml), else the stored reading stands.
+            return stored.get("detail_status") == OK and self._revisit_due(msg.detail_url)
         submitted = msg.submitted or (date.fromisoformat(stored["submitted_date"])
                                       if stored and stored.get("submitted_date") else None)
         recheck = int(board.options.get("recheck_days") or DEFAULT_RECHECK_DAYS)
         if stored and not msg.replied and submitted and (self.crawl_date - submitted).days > recheck:
-            return False
+            # no longer re-checked every run; read again on its page's revisit date, as a leaf is
+            return stored.get("detail_status") == OK and self._revisit_due(msg.detail_url)
         if (list_is_current and stored and stored.get("detail_status") == OK and msg.status is not None
                 and not msg.replied):
-            return False     # the site's own list says: still no reply; the stored detail reading stands
+            # the site's own list says: still no reply; the stored detail reading stands until the
+            # page's revisit date (a leaf page, read again rarely)
+            return self._revisit_due(msg.detail_url)
         if msg.submitted is None:
             return True
         return msg.replied and (msg.reply_length is None or msg.reply_date is None)
+
+    def _revisit_due(self, url: str) -> bool:
+        replay = getattr(getattr(self, "crawler", None), "sgi_replay", None)
+        return replay is not None and replay.incremental and replay.revisit_due(url)
 
     def _rechecked(self, board: BoardCrawl, row: dict) -> bool:
         """Whether a stored message is still re-checked for a reply (unreplied, detail read, not too old)."""

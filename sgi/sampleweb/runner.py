@@ -59,13 +59,15 @@ def ipv6_hosts(web: SampleWeb) -> set[str]:
 
 @contextmanager
 def serve_sample_web(workdir: str | Path, seed: int = DEFAULT_SEED, reference_date=REFERENCE_DATE,
-                     web: SampleWeb | None = None, ports: tuple[int, int] | None = None):
+                     web: SampleWeb | None = None, ports: tuple[int, int] | None = None,
+                     latency_ms: float = 0.0):
     """Start the sample web; ``ports`` asks for fixed (http, https) ports so URLs, and with them the
-    evidence keys, are the same from run to run (falls back to free ports when taken)."""
+    evidence keys, are the same from run to run (falls back to free ports when taken);
+    ``latency_ms``: the median time a site takes to answer (0: at once)."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     web = web or build_sample_web(seed, reference_date)
-    with SampleWebServer(web, ports=ports) as server:
+    with SampleWebServer(web, ports=ports, latency_ms=latency_ms) as server:
         v6 = {h: "::1" for h in ipv6_hosts(web)} if server.ipv6 else {}
         with SampleDNSServer(server.host_map(), v6) as dns_server:
             sources_file = workdir / "sample-sources.yaml"

@@ -5,7 +5,9 @@ generated sites. It supports what crawlers meet on real government sites: condit
 (ETag / Last-Modified -> 304), gzip, any charset (bodies are bytes), robots.txt, redirects,
 http->https upgrades, HSTS, JavaScript cookie challenges (412), and injected faults (slow answers,
 412 / 403 / 429 / 500 / 503 with Retry-After, truncated bodies), settable per resource, per site,
-or at run time with :meth:`SampleWebServer.inject`.
+or at run time with :meth:`SampleWebServer.inject`. With ``latency_ms`` every answer takes about as
+long as a government site's does (:class:`ResponseLatency`); without it the web answers at once, which
+leaves a crawl bound by its own CPU.
 
 Bodies name other sample hosts as absolute URLs without ports (``http://data.sz.gov.cn.test/``);
 the server adds its ports on the way out, so generated content does not depend on the ports.
@@ -114,14 +116,43 @@ class _Server6(_Server):
     address_family = socket.AF_INET6
 
 
+class ResponseLatency:
+    """How long each answer takes: a site's typical time, drawn once per host from a log-normal
+    distribution around ``median_ms`` (servers differ: static CMS pages, slow dynamic portals), times
+    a per-answer jitter of +-30%. Seeded by the web's seed, so a host is as fast in every run."""
+
+    def __init__(self, seed: int, median_ms: float):
+        import random
+
+        self.seed, self.median_s = seed, median_ms / 1000
+        self._hosts: dict[str, float] = {}
+        self._jitter = random.Random(f"{seed}:jitter")
+        self._lock = threading.Lock()
+
+    def host_s(self, host: str) -> float:
+        import random
+
+        with self._lock:
+            if host not in self._hosts:
+                draw = random.Random(f"{self.seed}:{host}").lognormvariate(0, 0.5)
+                self._hosts[host] = self.median_s * min(5.0, max(0.2, draw))
+            return self._hosts[host]
+
+    def answer_s(self, host: str) -> float:
+        base = self.host_s(host)
+        with self._lock:
+            return base * self._jitter.uniform(0.7, 1.3)
+
+
 class SampleWebServer:
     """Serve a :class:`SampleWeb` on 127.0.0.1. Use as a context manager or call start()/stop()."""
 
     def __init__(self, web: SampleWeb, host: str = LOOPBACK, tls: bool = True,
-                 ports: tuple[int, int] | None = None):
+                 ports: tuple[int, int] | None = None, latency_ms: float = 0.0):
         if not host.startswith("127.") and host not in ("localhost", "::1"):
             raise ValueError("the sample web only listens on loopback")
         self.web = web
+        self.latency = ResponseLatency(web.seed, latency_ms) if latency_ms > 0 else None
         self.bind_host = host
         self.tls = tls
         self.wanted_ports = ports   # (http, https): stable URLs across runs when free, else ephemeral
@@ -300,6 +331,8 @@ class SampleWebServer:
         path = h.path
         if site is None:
             return self._send(h, host, method, path, 404, b"no such sample host\n", "text/plain")
+        if self.latency is not None:
+            time.sleep(self.latency.answer_s(host))
         cookies = {}
         if h.headers.get("Cookie"):
             jar = SimpleCookie()

@@ -24,6 +24,8 @@ pytestmark = pytest.mark.slow
 CITY = "330100"                 # 杭州: the 市长信箱 board (list rows with statuses) and a JSON board
 BOARD, HOST = "hz-mayor", "hd.hangzhou.gov.cn.test"
 REPLY = "经核查，已协调相关部门处理，感谢您的来信。"
+ADDENDUM = "补充答复：该事项已全部办结。"
+REVISIT_DAYS = 15           # past the detail role's first revisit interval (spiders/revisit.yaml: 14 days)
 
 
 def _crawl(tmp: Path, key: str, day, env) -> None:
@@ -41,6 +43,7 @@ def _path(url: str) -> str:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     from sgi.sampleweb.mailbox import board_truth, reply_to
+    from sgi.sampleweb.mutate import change_page
     from sgi.sampleweb.runner import serve_sample_web
 
     tmp = tmp_path_factory.mktemp("reply-recheck")
@@ -60,11 +63,23 @@ def runs(tmp_path_factory):
         answered = [first_page[0], later_page[-1]]
         for m in answered:
             reply_to(running.web, BOARD, m["message_id"], day1 + timedelta(days=1), "市住房和城乡建设局", REPLY)
+        # A reply already read is edited: not read again the next day, but once its page is due.
+        edited = con.execute("SELECT message_id, reply_length FROM message WHERE board = ? AND status = 'replied' "
+                             "AND detail_status = 'ok' AND reply_length > 0 ORDER BY message_id LIMIT 1",
+                             (BOARD,)).fetchone()
+        change_page(running.web, HOST, f"/mail/detail.jsp?id={edited[0]}",
+                    lambda body: body.replace(b'<div class="hfnr"><p>', b'<div class="hfnr"><p>' + ADDENDUM.encode(), 1))
         mark = len(running.server.log)
         _crawl(tmp, "day2", day1 + timedelta(days=1), env)
         log = [r for r in running.server.log[mark:] if r.host == HOST]
         truth = [t for t in board_truth(running.web) if t["board"] == BOARD and not t["period"].startswith("R")]
-    yield {"con": con, "waiting": waiting, "answered": answered, "log": log, "truth": truth}
+        after_day2 = con.execute("SELECT reply_length FROM message WHERE board = ? AND message_id = ?",
+                                 (BOARD, edited[0])).fetchone()[0]
+        mark = len(running.server.log)
+        _crawl(tmp, "weeks-later", day1 + timedelta(days=REVISIT_DAYS), env)
+        later_log = [r for r in running.server.log[mark:] if r.host == HOST]
+    yield {"con": con, "waiting": waiting, "answered": answered, "log": log, "truth": truth,
+           "edited": (edited[0], edited[1], after_day2), "later_log": later_log}
     con.close()
 
 
@@ -91,10 +106,9 @@ def test_a_row_turning_replied_sends_for_its_detail_page(runs):
     con = runs["con"]
     for m in runs["answered"]:
         assert "/mail/detail.jsp?id=" + m["message_id"] in asked
-        row = con.execute("SELECT status, reply_date, reply_length, detail_status, run_id FROM message "
+        row = con.execute("SELECT status, reply_date, reply_length, detail_status FROM message "
                           "WHERE board = ? AND message_id = ?", (BOARD, m["message_id"])).fetchone()
-        day2 = con.execute("SELECT id FROM crawl_run WHERE run_key = 'day2'").fetchone()[0]
-        assert tuple(row) == ("replied", str(_day(con, "day2")), len(REPLY), "ok", day2)
+        assert tuple(row) == ("replied", str(_day(con, "day2")), len(REPLY), "ok")
 
 
 def _day(con, run_key):
@@ -119,3 +133,20 @@ def test_the_boards_statistics_follow_the_site(runs):
     # and the replies did change them (the current year holds the answered messages)
     year = str(_day(con, "day2"))[:4]
     assert got[year]["reply_rate"] > before[year]["reply_rate"]
+
+
+def test_a_reply_already_read_is_read_again_once_its_page_is_due(runs):
+    """A replied message's detail page is a leaf: not asked the next day, asked (conditionally) once
+    its revisit date has come; an edited reply is then read."""
+    mid, before, after_day2 = runs["edited"]
+    page = f"/mail/detail.jsp?id={mid}"
+    assert page not in {r.path for r in runs["log"]}
+    assert after_day2 == before
+    asked = {r.path: r for r in runs["later_log"] if r.path.startswith("/mail/detail.jsp")}
+    assert page in asked and asked[page].conditional
+    replied = [m for (m,) in runs["con"].execute(
+        "SELECT message_id FROM message WHERE board = ? AND status = 'replied' AND detail_status = 'ok'", (BOARD,))]
+    assert sum(("/mail/detail.jsp?id=" + m) in asked for m in replied) > 100     # the others, 304s
+    now = runs["con"].execute("SELECT reply_length FROM message WHERE board = ? AND message_id = ?",
+                              (BOARD, mid)).fetchone()[0]
+    assert now == before + len(ADDENDUM)

@@ -159,3 +159,23 @@ def test_post_bodies_reach_dynamic_resources_and_requests_are_logged(server):
 def test_refuses_non_loopback_binding():
     with pytest.raises(ValueError):
         SampleWebServer(make_web(), host="0.0.0.0")
+
+
+def test_latency_is_per_host_seeded_and_bounded():
+    from sgi.sampleweb.server import ResponseLatency
+
+    a, b = ResponseLatency(7, 100), ResponseLatency(7, 100)
+    hosts = [f"www.{i}.gov.cn.test" for i in range(40)]
+    assert [a.host_s(h) for h in hosts] == [b.host_s(h) for h in hosts]      # same seed, same sites
+    assert len({round(a.host_s(h), 6) for h in hosts}) > 30                  # sites differ
+    assert all(0.02 <= a.host_s(h) <= 0.5 for h in hosts)
+    assert all(0.7 * a.host_s(h) <= a.answer_s(h) <= 1.3 * a.host_s(h) for h in hosts)
+    assert ResponseLatency(8, 100).host_s(hosts[0]) != a.host_s(hosts[0])
+
+
+def test_a_server_with_latency_answers_no_sooner_than_its_sites_take():
+    with SampleWebServer(make_web(), latency_ms=150) as slow:
+        least = 0.7 * slow.latency.host_s("www.x.gov.cn.test")
+        started = time.monotonic()
+        resp, _ = get(slow, "www.x.gov.cn.test", "/")
+        assert resp.status == 200 and time.monotonic() - started >= least
