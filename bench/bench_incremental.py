@@ -47,11 +47,14 @@ SPEED_WHY = ("Both crawls are CPU-bound in one Python thread (cpu_*_s: the crawl
              "answered from the archive (page_rule_memo_second) and answers them inline, without Scrapy's "
              "scheduler and downloader (spiders/inline.py); each still gets its snapshot, journal and "
              "observation rows as evidence of this run. The same-day rerun (incremental_same_day_rerun: "
-             "nothing due, no request but robots.txt) is that floor. On top of it the next-day crawl sends "
-             "~390 requests that are due: the conditional GETs of daily pages (304s), the list APIs that "
-             "cannot be asked conditionally, the rechecks of unreplied messages (second_crawl_chains) and the "
-             "renders due daily (single-page shells, a JS challenge, app-store pages). The first crawl got "
-             "faster too (the garbage collector's share, the same in both), which holds the ratio down.")
+             "nothing due; robots.txt, 404s and server errors are still asked) is that floor. On top of it "
+             "the next-day crawl sends ~165 requests that are due: conditional GETs of home, column and list "
+             "pages (304s), list APIs that cannot be asked conditionally, the list pages whose rows re-check "
+             "unreplied messages (second_crawl_chains), and the renders due daily (two single-page shells, a "
+             "JS challenge, app-store pages; fresh_renders_at_s: the browser starts with the crawl). CPU cuts "
+             "that are not particular to incremental crawls (garbage collector, log records, upserts) speed "
+             "the first crawl as much, which holds the ratio. incremental_speedup_with_latency: the same pair "
+             "against sites that take time to answer.")
 
 
 def _crawl(tmp: Path, key: str, as_of: date) -> dict:

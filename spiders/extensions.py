@@ -33,9 +33,10 @@ class CrawlRunRecorder:
     def spider_opened(self, spider):
         store_for(self.crawler)  # open the run and the archive before the first response
         tune_gc(self.crawler.settings)
-        skip_unlogged_records()
+        skip_unlogged_records(+1)
 
     def spider_closed(self, spider, reason):
+        skip_unlogged_records(-1)
         store = store_for(self.crawler)
         store.close()
         counts = crawl_counts(self.crawler.stats.get_stats())
@@ -63,14 +64,24 @@ def tune_gc(settings) -> None:
     gc.freeze()
 
 
-def skip_unlogged_records() -> None:
-    """Records below every root handler's level are not made at all. Scrapy sets the root logger to
-    NOTSET, so each scraped item and crawled response built a DEBUG record that its handler (at
-    LOG_LEVEL) then dropped: a few percent of a crawl. A handler that takes everything keeps NOTSET."""
+_crawling = {"spiders": 0, "root_level": None}
+
+
+def skip_unlogged_records(opened: int) -> None:
+    """While spiders run, records below every root handler's level are not made at all. Scrapy sets
+    the root logger to NOTSET, so each scraped item and crawled response built a DEBUG record that its
+    handler (at LOG_LEVEL) then dropped: a few percent of a crawl. A handler that takes everything keeps
+    NOTSET; the level is restored when the last spider closes (a command goes on logging after it)."""
     root = logging.getLogger()
-    levels = [h.level for h in root.handlers]
-    if levels and min(levels) > logging.NOTSET and root.level == logging.NOTSET:
-        root.setLevel(min(levels))
+    _crawling["spiders"] += opened
+    if opened > 0 and _crawling["spiders"] == 1:
+        levels = [h.level for h in root.handlers]
+        _crawling["root_level"] = root.level
+        if levels and min(levels) > logging.NOTSET and root.level == logging.NOTSET:
+            root.setLevel(min(levels))
+    elif opened < 0 and _crawling["spiders"] == 0 and _crawling["root_level"] is not None:
+        root.setLevel(_crawling["root_level"])
+        _crawling["root_level"] = None
 
 
 class PageRuleMemoInstaller:

@@ -63,3 +63,34 @@ def test_an_item_without_evidence_is_dropped_and_counted(crawler):
     pipe.close_spider()
     with crawler.sgi_store.engine.connect() as conn:
         assert conn.execute(select(Observation)).first() is None
+
+
+def test_crawls_make_no_records_their_handlers_drop_and_restore_the_root_level():
+    import logging
+
+    from spiders.extensions import skip_unlogged_records
+
+    root = logging.getLogger()
+    saved_level, saved_handlers = root.level, list(root.handlers)
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.WARNING)
+    try:
+        root.handlers[:] = [handler]
+        root.setLevel(logging.NOTSET)
+        skip_unlogged_records(+1)
+        skip_unlogged_records(+1)            # a second spider of the process
+        assert not logging.getLogger("scrapy.core.scraper").isEnabledFor(logging.DEBUG)
+        assert logging.getLogger("x").isEnabledFor(logging.WARNING)
+        skip_unlogged_records(-1)
+        assert root.level == logging.WARNING  # one spider still runs
+        skip_unlogged_records(-1)
+        assert root.level == logging.NOTSET
+        # a handler that takes every record keeps the root at NOTSET
+        everything = logging.StreamHandler()
+        root.handlers[:] = [handler, everything]
+        skip_unlogged_records(+1)
+        assert root.level == logging.NOTSET
+        skip_unlogged_records(-1)
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
