@@ -91,7 +91,7 @@ def run_crawl(*, db_url: str, spiders: list[str] | None, cities: list[str] | Non
     else:
         overrides.setdefault("LOG_LEVEL", "ERROR")
     settings = scrapy_settings(overrides)
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)   # LOG_INSTALL_ROOT_HANDLER (default True) installs the root handler
     progress: dict[str, Counter] = {}
     crawlers = []
     for name in names:

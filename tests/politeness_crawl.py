@@ -154,7 +154,7 @@ def main_browser(workdir: str) -> None:
                      "PLAYWRIGHT_CONTEXTS": {browser.BASE_CONTEXT: {"ignore_https_errors": True}},
                      "SGI_DATABASE_URL": f"sqlite:///{out / 'sgi.db'}", "SGI_RUN_KEY": "render",
                      "SGI_ARCHIVE_DIR": str(out / "warc")}
-        process = CrawlerProcess(scrapy_settings(overrides), install_root_handler=True)
+        process = CrawlerProcess(scrapy_settings(overrides))
         crawler = process.create_crawler(Renderer)
         urls = [running.server.url(host, f"/r{i}") for i in range(RENDERS) for host in sorted(running.web.sites)]
         process.crawl(crawler, urls=urls)
@@ -176,7 +176,7 @@ def main(workdir: str) -> None:
         overrides = {**running.crawl_settings(), **SETTINGS,
                      "SGI_DATABASE_URL": f"sqlite:///{out / 'sgi.db'}", "SGI_RUN_KEY": "politeness",
                      "SGI_ARCHIVE_DIR": str(out / "warc")}
-        process = CrawlerProcess(scrapy_settings(overrides), install_root_handler=True)
+        process = CrawlerProcess(scrapy_settings(overrides))
         crawler = process.create_crawler(Probe)
         started = time.time()
         process.crawl(crawler, start_urls=[running.server.url(h) for h in running.web.sites])
