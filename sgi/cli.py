@@ -257,7 +257,9 @@ def export_indicators_cmd(output: Path = typer.Option(..., "-o", "--output", hel
 
 # --- sample web -------------------------------------------------------------------------------------
 @sample_app.command("serve")
-def sampleweb_serve(seed: Optional[int] = typer.Option(None, help="generator seed")):
+def sampleweb_serve(seed: Optional[int] = typer.Option(None, help="generator seed"),
+                    latency_ms: float = typer.Option(0.0, "--latency-ms", min=0,
+                                                     help="median time a site takes to answer (0: at once)")):
     """Serve the sample web on loopback until interrupted; prints the hosts and ports."""
     import time
 
@@ -265,7 +267,7 @@ def sampleweb_serve(seed: Optional[int] = typer.Option(None, help="generator see
     from sgi.sampleweb.runner import serve_sample_web
 
     with tempfile.TemporaryDirectory(prefix="sgi-sample-") as tmp, \
-            serve_sample_web(tmp, seed=seed or DEFAULT_SEED) as running:
+            serve_sample_web(tmp, seed=seed or DEFAULT_SEED, latency_ms=latency_ms) as running:
         table = Table(title=f"sample web (seed {running.web.seed}, today = {running.web.reference_date})")
         table.add_column("host")
         table.add_column("city")
