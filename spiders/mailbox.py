@@ -58,9 +58,9 @@ from collectors.base import BLOCKED, ERROR, OK
 from collectors.fetch import BLOCKED as FETCH_BLOCKED
 from collectors.fetch import NOT_FOUND, classify_fetch
 from spiders.base import SgiSpider, page_from_response
-from storage.store import page_identity
 from spiders.incremental import MORE_PAGES, answered_by_site, next_page
 from spiders.robots import refused_by_robots
+from storage.store import page_identity
 
 DEFAULT_MAX_PAGES = 200
 DEFAULT_RECHECK_DAYS = 365

@@ -18,6 +18,7 @@ from __future__ import annotations
 import email.utils
 import gzip
 import hashlib
+import random
 import re
 import socket
 import ssl
@@ -122,16 +123,12 @@ class ResponseLatency:
     a per-answer jitter of +-30%. Seeded by the web's seed, so a host is as fast in every run."""
 
     def __init__(self, seed: int, median_ms: float):
-        import random
-
         self.seed, self.median_s = seed, median_ms / 1000
         self._hosts: dict[str, float] = {}
         self._jitter = random.Random(f"{seed}:jitter")
         self._lock = threading.Lock()
 
     def host_s(self, host: str) -> float:
-        import random
-
         with self._lock:
             if host not in self._hosts:
                 draw = random.Random(f"{self.seed}:{host}").lognormvariate(0, 0.5)
