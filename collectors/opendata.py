@@ -482,6 +482,23 @@ def parse_html_list(page, start_url: str, options: dict, request: RequestSpec, s
     list URL with the next page number when the page links to it or has a 下一页 link; the shared
     paging decision (no new dataset, short page, max_pages) applies as for JSON."""
     opts = adapter_options(options)
+    stubs, total, links_next = read_html_list(page, start_url, options, request.page)
+    new_stubs = [s for s in stubs if s.dataset_id not in state.seen]
+    details = [RequestSpec(s.url, role="detail", dataset_id=s.dataset_id, headers=(("Accept", "text/html"),))
+               for s in new_stubs]
+    nxt, reason = _next_page(opts, request, len(stubs), stubs, state, total,
+                             lambda p: RequestSpec(html_list_url(start_url, opts, p), page=p,
+                                                   headers=(("Accept", "text/html"),)))
+    if nxt is not None and not links_next:
+        nxt, reason = None, "no link to a next page"
+    return PageResult(records=[], next=nxt, details=details, total=total, stop_reason=reason)
+
+
+@page_rule
+def read_html_list(page, start_url: str, options: dict, page_no: int) -> tuple[list, Optional[int], bool]:
+    """(dataset stubs, the total the page states, whether it links to list page ``page_no`` + 1) of a
+    server-rendered list page; paging is the caller's."""
+    opts = adapter_options(options)
     pattern = re.compile(opts.get("detail_link") or r"(detail|view|dataset|catalog).*?(\d+)")
     id_pattern = re.compile(opts.get("id_pattern") or r"(\d+)(?:\.s?html?)?(?:$|\?)")
     stubs, seen_here = [], set()
@@ -496,25 +513,16 @@ def parse_html_list(page, start_url: str, options: dict, request: RequestSpec, s
             continue
         seen_here.add(did)
         stubs.append(Dataset(dataset_id=did, title=text_or_none(a.get_text()), url=url))
-    new_stubs = [s for s in stubs if s.dataset_id not in state.seen]
-    details = [RequestSpec(s.url, role="detail", dataset_id=s.dataset_id, headers=(("Accept", "text/html"),))
-               for s in new_stubs]
     total = None
-    text = page.text
-    m = re.search(r"共\s*(\d+)\s*(?:条|个|项)", text)
+    m = re.search(r"共\s*(\d+)\s*(?:条|个|项)", page.text)
     if m:
         total = int(m.group(1))
-    next_url = html_list_url(start_url, opts, request.page + 1)
+    next_url = html_list_url(start_url, opts, page_no + 1)
     links_next = any(_same_list_page(page.absolute(a["href"]), next_url) for a in page.soup.find_all("a", href=True))
     next_words = {w.lower() for w in lexicon()["next_page_texts"]}
     has_next_word = any(" ".join(a.get_text().split()).lower() in next_words for a in page.soup.find_all("a", href=True)
                         if not a["href"].startswith(("javascript:", "#")))
-    nxt, reason = _next_page(opts, request, len(stubs), stubs, state, total,
-                             lambda p: RequestSpec(html_list_url(start_url, opts, p), page=p,
-                                                   headers=(("Accept", "text/html"),)))
-    if nxt is not None and not (links_next or has_next_word):
-        nxt, reason = None, "no link to a next page"
-    return PageResult(records=[], next=nxt, details=details, total=total, stop_reason=reason)
+    return stubs, total, links_next or has_next_word
 
 
 def _same_list_page(url: str, wanted: str) -> bool:
