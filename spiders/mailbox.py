@@ -420,16 +420,18 @@ class MailboxSpider(SgiSpider):
             if detail_status is None and stored is not None and mid not in b.requested_details:
                 # Not fetched again: the stored reading of the detail page stands.
                 old = _from_row(stored)
+                status = msg.status if msg.status and not old.replied else old.status
                 msg = rules.Message(mid, title=msg.title or old.title, category=msg.category or old.category,
-                                    status=msg.status if msg.status and not old.replied else old.status,
+                                    status=status,
                                     submitted=msg.submitted or old.submitted,
                                     reply_date=msg.reply_date or old.reply_date,
                                     department=msg.department or old.department,
                                     reply_length=msg.reply_length if msg.reply_length is not None else old.reply_length,
                                     detail_url=msg.detail_url).check_dates()
                 detail_status = stored.get("detail_status")
-                if detail_status == OK and stored.get("snapshot_id"):
+                if detail_status == OK and stored.get("snapshot_id") and status == old.status:
                     detail_snap = stored["snapshot_id"]      # the detail page read in an earlier run
+                # else the status comes from this run's list row: the row cites that list page
             elif detail_status is None:
                 detail_status = "none"
             out[mid] = (msg, {"list_url": list_url, "snapshot_id": detail_snap or snap,

@@ -74,3 +74,16 @@ def test_answered_by_site():
     assert answered_by_site(_response([REUSED], sgi_reuse={"kind": "reused"})) is False
     assert answered_by_site(_response([REPLAYED], sgi_replayed={"fetch_status": "not_modified"})) is True
     assert answered_by_site(_response([REPLAYED], sgi_replayed={"fetch_status": "reused"})) is False
+
+
+def test_a_status_read_from_a_list_row_cites_that_list_page(spider):
+    """A message not read again keeps its stored detail reading and cites the detail page; when this
+    run's list row shows another status (no reply yet), the row cites the list page it came from."""
+    stored = {**row("not_replied"), "message_id": "a", "snapshot_id": "detail-snap", "list_url": "u"}
+    for listed, cited in (("not_replied", "detail-snap"), ("in_progress", "list-snap")):
+        b = board(a=dict(stored))
+        b.messages["a"] = (Message("a", status=listed, detail_url=URL + "a"), "http://x/list", "list-snap")
+        merged = {m.message_id: (m, extra) for m, extra in spider._merge_stored(b)}
+        msg, extra = merged["a"]
+        assert msg.status == listed and msg.submitted == date(2026, 6, 1)
+        assert extra["snapshot_id"] == cited and extra["detail_status"] == "ok"
