@@ -30,8 +30,8 @@ from collectors.fetch import BLOCKED as FETCH_BLOCKED
 from collectors.fetch import NOT_FOUND, classify_fetch, is_empty_shell
 from spiders import browser
 from spiders.base import SgiSpider, page_from_response
-from spiders.store import store_for
 from spiders.robots import refused_by_robots
+from spiders.store import store_for
 from storage import db
 from storage.apps_models import AppSnapshot
 from storage.models import City

@@ -215,8 +215,7 @@ class MailboxSpider(SgiSpider):
             return stored.get("detail_status") == OK and self._revisit_due(msg.detail_url)
         submitted = msg.submitted or (date.fromisoformat(stored["submitted_date"])
                                       if stored and stored.get("submitted_date") else None)
-        recheck = int(board.options.get("recheck_days") or DEFAULT_RECHECK_DAYS)
-        if stored and not msg.replied and submitted and (self.crawl_date - submitted).days > recheck:
+        if stored and not msg.replied and submitted and self._past_recheck(board, submitted):
             # no longer re-checked every run; read again on its page's revisit date, as a leaf is
             return stored.get("detail_status") == OK and self._revisit_due(msg.detail_url)
         if (list_is_current and stored and stored.get("detail_status") == OK and msg.status is not None
@@ -236,8 +235,11 @@ class MailboxSpider(SgiSpider):
         """Whether a stored message is still re-checked for a reply (unreplied, detail read, not too old)."""
         if row.get("status") == rules.REPLIED or row.get("detail_status") != OK or not row.get("submitted_date"):
             return False
-        recheck = int(board.options.get("recheck_days") or DEFAULT_RECHECK_DAYS)
-        return (self.crawl_date - date.fromisoformat(row["submitted_date"])).days <= recheck
+        return not self._past_recheck(board, date.fromisoformat(row["submitted_date"]))
+
+    def _past_recheck(self, board: BoardCrawl, submitted: date) -> bool:
+        """An unreplied message older than the board's ``recheck_days`` is no longer re-checked each run."""
+        return (self.crawl_date - submitted).days > int(board.options.get("recheck_days") or DEFAULT_RECHECK_DAYS)
 
     def _detail_requests(self, board: BoardCrawl, found, list_is_current: bool = False):
         for msg in found:

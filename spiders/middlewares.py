@@ -83,10 +83,10 @@ class EvidenceMiddleware:
         reuse = incremental.reuse_of(request, response)
         if reuse is not None:   # the body is an earlier record's: 304 not_modified, or reused (not due)
             fetch_status, http_status = reuse["kind"], reuse["http_status"]
-            # the earlier reading of the same bytes, when it is known
-            encoding = reuse["body"].encoding if fetch_status == "reused" else None
-            if encoding is None and fetch_status == "reused" and response.body:
-                encoding = page_from_response(response, request).encoding
+            encoding = None     # a 304 records no body of its own
+            if fetch_status == "reused":     # the earlier reading of the same bytes, when it is known
+                encoding = reuse["body"].encoding or (
+                    page_from_response(response, request).encoding if response.body else None)
         else:
             page: Page = page_from_response(response, request)
             fetch_status, http_status = classify_fetch(page), response.status

@@ -10,8 +10,9 @@ the spider's errback sees it). Spiders record the pages as ``error`` with that r
 the site did not refuse us, it was down; nothing becomes absent or zero. The robots.txt answer itself
 is archived as evidence like any response; each refused request is recorded as a failed fetch of its
 own (EvidenceMiddleware: fetch_status error, the reason naming the robots.txt answer's snapshot).
-4xx answers (no robots.txt, a 412 challenge) keep Scrapy's meaning: no rules. ``SGI_ROBOTS_SERVER_ERROR = "allow"`` restores Scrapy's behaviour (a site whose
-robots.txt errors while its pages work).
+4xx answers (no robots.txt, a 412 challenge) keep Scrapy's meaning: no rules.
+``SGI_ROBOTS_SERVER_ERROR = "allow"`` restores Scrapy's behaviour (a site whose robots.txt errors while
+its pages work).
 """
 
 from __future__ import annotations
