@@ -336,6 +336,8 @@ def fetch_status_of(request, response) -> str:
     """The fetch classification EvidenceMiddleware already made (it runs first), else our own."""
     ref = request.meta.get("sgi_snapshot")
     status = getattr(ref, "fetch_status", None)
+    if status in ("reused", "not_modified"):
+        return status   # an archived body, classified when it was fetched (its status is not this answer's)
     if status is not None and getattr(ref, "http_status", response.status) == response.status:
         return status
     from collectors.fetch import classify_fetch

@@ -18,7 +18,7 @@ from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
 from spiders import settings as project_settings
-from spiders.politeness import (PolitenessMiddleware, backoff_pause, capped, parse_retry_after,
+from spiders.politeness import (PolitenessMiddleware, backoff_pause, capped, fetch_status_of, parse_retry_after,
                                 politeness_summary, pushes_back)
 from tests.politeness_crawl import RETRY_AFTER_S, SETTINGS
 
@@ -163,6 +163,20 @@ def test_summary_groups_stats_per_host():
     assert politeness_summary(stats) == {"blocked": {"a.test": 3}, "browser_retry": {"a.test": 1},
                                          "crawl_delay": {"b.test": 2.0}}
 
+
+
+def test_an_archived_answer_keeps_the_status_it_was_fetched_with():
+    """A page answered from the archive (reused, or a 304's earlier body) is not read again to count
+    blocks: its body was read as good when fetched, and this answer's status is not the record's."""
+    from storage.store import SnapshotRef
+
+    challenge = b"<html><head><title>Just a moment...</title></head><body>Checking your browser</body></html>"
+    response = HtmlResponse("http://a.test/", status=200, body=challenge, request=Request("http://a.test/"))
+    assert fetch_status_of(response.request, response) == "blocked"    # read, as for a fresh answer
+    for kind, http_status in (("reused", None), ("not_modified", 304)):
+        response.request.meta["sgi_snapshot"] = SnapshotRef("s1", "http://a.test/", datetime.now(timezone.utc),
+                                                            "d", kind, http_status)
+        assert fetch_status_of(response.request, response) == kind
 
 # --- Scrapy components with the project's settings --------------------------------------------------------
 def _project_crawler():
