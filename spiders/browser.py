@@ -30,6 +30,7 @@ import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from scrapy.http import Headers
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.page import PageMethod
 
@@ -229,6 +230,30 @@ class SharedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         if recycler is not None:
             recycler.assign(request)
         return await super()._download_request(request, spider)
+
+    async def _download_request_with_page(self, request, page, spider):
+        # scrapy-playwright gives the rendered document the status and headers of the answer page.goto()
+        # got. A page that loads another document itself (a JavaScript challenge setting its cookie and
+        # reloading: 412, then 200) would be recorded with the first answer's: the rendered body is the
+        # last main-frame document's, so its status and headers are those of that document's answer.
+        documents = []
+
+        def on_response(answer) -> None:
+            if answer.frame == page.main_frame and answer.request.is_navigation_request():
+                documents.append(answer)
+
+        page.on("response", on_response)
+        response = await super()._download_request_with_page(request, page, spider)
+        if len(documents) > 1 and "playwright" in response.flags:
+            last = documents[-1]
+            try:
+                raw = await last.all_headers()
+            except Exception:   # the page is closed by now: the headers Playwright already holds
+                raw = last.headers
+            headers = Headers(raw)
+            headers.pop("Content-Encoding", None)
+            response = response.replace(status=last.status, headers=headers)
+        return response
 
     async def close(self) -> None:
         if self._sgi_closed:   # registered for two schemes: closed twice

@@ -75,6 +75,24 @@ def test_blocked_site_is_blocked_never_absent(demo):
             assert o["status"] != "absent"
 
 
+
+def test_a_passed_javascript_challenge_is_recorded_with_the_rendered_documents_answer(demo):
+    """The plain request gets the 412 challenge (blocked); the browser runs its script, which sets the
+    cookie and reloads: the rendered body is the reloaded document's, and so are its status and headers."""
+    from urllib.parse import urlsplit
+
+    from sgi.sampleweb.generate import build_sample_web
+
+    hosts = {s.host for s in build_sample_web().sites.values() if s.js_challenge}
+    assert hosts, "the sample web must contain a portal behind a JavaScript challenge"
+    con = sqlite3.connect(demo["out"] / "sgi.db")
+    homes = [(u, status, http, rendered) for u, status, http, rendered in con.execute(
+        "SELECT requested_url, fetch_status, http_status, rendered FROM snapshot") if urlsplit(u).hostname in hosts
+        and urlsplit(u).path == "/"]
+    con.close()
+    assert {(status, http) for _, status, http, rendered in homes if not rendered} >= {("blocked", 412)}
+    assert {(status, http) for _, status, http, rendered in homes if rendered} == {("ok", 200)}
+
 def test_rerunning_the_demo_is_idempotent(demo):
     assert demo["first"]["counts"] == demo["second"]["counts"]
     assert demo["first"]["observations"] == demo["second"]["observations"]
