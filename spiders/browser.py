@@ -239,8 +239,11 @@ class SharedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         documents = []
 
         def on_response(answer) -> None:
-            if answer.frame == page.main_frame and answer.request.is_navigation_request():
-                documents.append(answer)
+            try:
+                if answer.request.is_navigation_request() and answer.frame == page.main_frame:
+                    documents.append(answer)
+            except Exception:   # a service worker's answer has no frame: not a document of the page
+                pass
 
         page.on("response", on_response)
         response = await super()._download_request_with_page(request, page, spider)
