@@ -73,6 +73,18 @@ def _crawl(tmp: Path, key: str, as_of: date) -> dict:
     return result
 
 
+def _next_day_pair(tmp: Path, running, settings: dict) -> tuple[dict, dict, list, list]:
+    """Day 1, then the next day with nothing changed, against a running sample web: both crawls' results
+    and the requests the sample web logged during each."""
+    (tmp / "settings.json").write_text(json.dumps(settings))
+    log = running.server.log
+    m0 = len(log)
+    first = _crawl(tmp, "day1", DAY)
+    m1 = len(log)
+    second = _crawl(tmp, "day2", DAY + timedelta(days=1))
+    return first, second, log[m0:m1], log[m1:]
+
+
 def _children_cpu_s() -> float:
     import resource
 
@@ -147,16 +159,12 @@ def run() -> dict:
     with tempfile.TemporaryDirectory(prefix="sgi-bench-inc-") as tmp:
         tmp = Path(tmp)
         with serve_sample_web(tmp / "web") as running:
-            (tmp / "settings.json").write_text(json.dumps(running.crawl_settings()))
+            first, second, log1, log2 = _next_day_pair(tmp, running, running.crawl_settings())
             log = running.server.log
-            m0 = len(log)
-            first = _crawl(tmp, "day1", DAY)
-            m1 = len(log)
-            second = _crawl(tmp, "day2", DAY + timedelta(days=1))
             m2 = len(log)
-            bytes1, bytes2 = _received(log[m0:m1]), _received(log[m1:m2])
-            heaviest = _heaviest(log[m1:m2])
-            chains2 = _chains(log[m1:m2])
+            bytes1, bytes2 = _received(log1), _received(log2)
+            heaviest = _heaviest(log2)
+            chains2 = _chains(log2)
             # Same day again: nothing is due, every page comes from the archive (a separate entry).
             again = _crawl(tmp, "day2-again", DAY + timedelta(days=1))
             m3 = len(log)
@@ -203,8 +211,8 @@ def run() -> dict:
         "incremental_bytes_ratio": {
             "value": round(byte_ratio, 3), "unit": "bytes sent, 2nd crawl / 1st (nothing changed, next day)",
             "target": "<= 0.10 (issue 10)", "ok": byte_ratio <= 0.10,
-            "detail": {"bytes_first": bytes1, "bytes_second": bytes2, "requests_first": m1 - m0,
-                       "requests_second": m2 - m1, "heaviest_second": heaviest,
+            "detail": {"bytes_first": bytes1, "bytes_second": bytes2, "requests_first": len(log1),
+                       "requests_second": len(log2), "heaviest_second": heaviest,
                        "note": "answers over the 10 MB attachment cap count 0 body bytes: the crawler "
                                "cancels them on their Content-Length header",
                        "why": BYTES_WHY},
@@ -253,9 +261,7 @@ def _with_latency() -> dict:
     with tempfile.TemporaryDirectory(prefix="sgi-bench-inc-lat-") as tmp:
         tmp = Path(tmp)
         with serve_sample_web(tmp / "web", latency_ms=LATENCY_MS) as running:
-            (tmp / "settings.json").write_text(json.dumps(running.crawl_settings()))
-            first = _crawl(tmp, "day1", DAY)
-            second = _crawl(tmp, "day2", DAY + timedelta(days=1))
+            first, second, _, _ = _next_day_pair(tmp, running, running.crawl_settings())
     ratio = first["elapsed_s"] / max(second["elapsed_s"], 1e-9)
     return {"incremental_speedup_with_latency": {
         "value": round(ratio, 2),
@@ -288,13 +294,7 @@ def _with_shipped_politeness() -> dict:
         tmp = Path(tmp)
         with serve_sample_web(tmp / "web") as running:
             settings = {k: v for k, v in running.crawl_settings().items() if k not in POLITENESS_OVERRIDES}
-            (tmp / "settings.json").write_text(json.dumps(settings))
-            log = running.server.log
-            m0 = len(log)
-            first = _crawl(tmp, "day1", DAY)
-            m1 = len(log)
-            second = _crawl(tmp, "day2", DAY + timedelta(days=1))
-            m2 = len(log)
+            first, second, log1, log2 = _next_day_pair(tmp, running, settings)
 
     def busiest(entries) -> list:
         per_host: dict[str, int] = {}
@@ -310,8 +310,8 @@ def _with_shipped_politeness() -> dict:
                 "crawl ships with",
         "target": ">= 5 (issue 10)", "ok": ratio >= 5,
         "detail": {"elapsed_first_s": round(first["elapsed_s"], 1), "elapsed_second_s": round(second["elapsed_s"], 1),
-                   "requests_first": m1 - m0, "requests_second": m2 - m1,
-                   "busiest_hosts_first": busiest(log[m0:m1]), "busiest_hosts_second": busiest(log[m1:m2]),
+                   "requests_first": len(log1), "requests_second": len(log2),
+                   "busiest_hosts_first": busiest(log1), "busiest_hosts_second": busiest(log2),
                    "cpu_first_s": first["cpu_s"], "cpu_second_s": second["cpu_s"],
                    "settings": {"DOWNLOAD_DELAY": shipped.DOWNLOAD_DELAY,
                                 "DOWNLOAD_DELAY_JITTER": shipped.DOWNLOAD_DELAY_JITTER,
