@@ -75,7 +75,6 @@ def test_blocked_site_is_blocked_never_absent(demo):
             assert o["status"] != "absent"
 
 
-
 def test_a_passed_javascript_challenge_is_recorded_with_the_rendered_documents_answer(demo):
     """The plain request gets the 412 challenge (blocked); the browser runs its script, which sets the
     cookie and reloads: the rendered body is the reloaded document's, and so are its status and headers."""
@@ -92,6 +91,7 @@ def test_a_passed_javascript_challenge_is_recorded_with_the_rendered_documents_a
     con.close()
     assert {(status, http) for _, status, http, rendered in homes if not rendered} >= {("blocked", 412)}
     assert {(status, http) for _, status, http, rendered in homes if rendered} == {("ok", 200)}
+
 
 def test_rerunning_the_demo_is_idempotent(demo):
     assert demo["first"]["counts"] == demo["second"]["counts"]

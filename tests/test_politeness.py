@@ -164,7 +164,6 @@ def test_summary_groups_stats_per_host():
                                          "crawl_delay": {"b.test": 2.0}}
 
 
-
 def test_an_archived_answer_keeps_the_status_it_was_fetched_with():
     """A page answered from the archive (reused, or a 304's earlier body) is not read again to count
     blocks: its body was read as good when fetched, and this answer's status is not the record's."""
@@ -177,6 +176,7 @@ def test_an_archived_answer_keeps_the_status_it_was_fetched_with():
         response.request.meta["sgi_snapshot"] = SnapshotRef("s1", "http://a.test/", datetime.now(timezone.utc),
                                                             "d", kind, http_status)
         assert fetch_status_of(response.request, response) == kind
+
 
 # --- Scrapy components with the project's settings --------------------------------------------------------
 def _project_crawler():
