@@ -128,6 +128,16 @@ def to_value_columns(value: Any) -> tuple[float | None, str | None]:
     return None, str(value)
 
 
+EVIDENCE_SCHEMES = ("http://", "https://", "file:", "urn:")   # pages, imported files, screenshots
+
+
+def evidence_url_problem(url: str | None) -> str | None:
+    """Why ``url`` cannot be cited as evidence (javascript:, data: … are not places), or None."""
+    if url and not url.strip().lower().startswith(EVIDENCE_SCHEMES):
+        return f"evidence URL {url!r} is not an http(s) address"
+    return None
+
+
 class CrawlStore:
     def __init__(self, url: str | None, run_id: int, archive_dir: str | Path | None = None,
                  warc_prefix: str = "sgi"):
@@ -278,6 +288,11 @@ class CrawlStore:
         if status not in (OK, ABSENT) and value not in (None,):
             raise ValueError(f"{indicator} for {city_code}: status {status} must not carry a value")
         num, text = to_value_columns(value)
+        problem = (indicator_registry.period_problem(period)
+                   or (indicator_registry.value_problem(indicator, num) if num is not None else None)
+                   or evidence_url_problem(evidence_url))
+        if problem:   # the unit's range, a real date, a citable URL: refused here as at import and override
+            raise ValueError(f"{indicator} for {city_code}: {problem}")
         snaps = list(dict.fromkeys([s for s in [snapshot_id, *evidence_snapshots] if s]))
         row = dict(run_id=self.run_id, city_code=city_code, indicator=indicator, period=period,
                    value_num=num, value_text=text, status=status, rule=rule, rule_version=rule_version,
