@@ -32,6 +32,7 @@ from sgi.yamlconf import line_of, load_yaml, require_keys
 
 _UNIT_IN_HEADER = re.compile(r"[（(]\s*(万人|万元|亿元|千人|百万|万户|万辆|%|‰|‱)\s*[)）]")
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$")
+_EXCEL = (".xlsx", ".xlsm", ".xls")
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,7 @@ def _read_xlsx(path: Path, sheet: int | str) -> _Table:
 
 def _read(path: Path, mapping: IndicatorMap) -> _Table:
     suffix = path.suffix.lower()
-    if suffix == ".xlsx":
+    if suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(path, mapping.sheet)
     if suffix == ".xls":
         frame = pd.read_excel(path, sheet_name=mapping.sheet, dtype=object)
@@ -215,12 +216,12 @@ def read_table(path: str | Path, mapping: IndicatorMap) -> ImportResult:
     try:
         table = _read(path, mapping)
     except (ValueError, OSError, KeyError) as exc:    # undecodable text, a corrupt workbook, a missing sheet
-        what = "an Excel workbook" if path.suffix.lower() in (".xlsx", ".xls") else "a CSV table"
+        what = "an Excel workbook" if path.suffix.lower() in _EXCEL else "a CSV table"
         hint = "; save it as CSV UTF-8" if isinstance(exc, ValueError) and "GB18030" in str(exc) else ""
         result.problems.append(f"{path}: cannot be read as {what}: {exc}{hint}")
         return result
     except Exception as exc:   # openpyxl/zipfile errors on a file that is not really xlsx
-        if path.suffix.lower() not in (".xlsx", ".xls"):
+        if path.suffix.lower() not in _EXCEL:
             raise
         result.problems.append(f"{path}: cannot be read as an Excel workbook: {type(exc).__name__}: {exc}")
         return result
@@ -231,7 +232,7 @@ def read_table(path: str | Path, mapping: IndicatorMap) -> ImportResult:
     if missing:
         result.problems.append(f"{path}: missing column(s) {', '.join(missing)} (has {', '.join(table.columns)})")
         return result
-    merged_hint = " (merged cells?)" if path.suffix.lower() in (".xlsx", ".xls") else ""
+    merged_hint = " (merged cells?)" if path.suffix.lower() in _EXCEL else ""
     seen: dict[tuple, int] = {}
     for line, row in table.rows:
         uncached = [(c, table.uncached[(line, c)]) for c in needed if (line, c) in table.uncached]
@@ -248,6 +249,9 @@ def read_table(path: str | Path, mapping: IndicatorMap) -> ImportResult:
             city = lookup(raw_city).code
         except SgiError as exc:
             result.problems.append(f"{path}:{line}: unknown city {raw_city!r} ({exc.message})")
+            continue
+        if not mapping.period and _is_empty(row[mapping.period_column]):
+            result.problems.append(f"{path}:{line}: {mapping.period_column} cell is empty{merged_hint}")
             continue
         period = mapping.period or str(row[mapping.period_column]).strip().removesuffix(".0").removesuffix("年")
         if not re.fullmatch(r"\d{4}", period) or period_problem(period):

@@ -175,6 +175,9 @@ def test_xlsx_with_a_merged_city_cell_says_so(tmp_path):
                                              [None, 2024, 1798]], merge="A2:A3")
     (tmp_path / "m.yaml").write_text(POPULATION_MAP, encoding="utf-8")
     assert read_table(table, load_map(tmp_path / "m.yaml")).problems == [f"{table}:3: city cell is empty (merged cells?)"]
+    table = write_xlsx(tmp_path / "y.xlsx", [["城市", "年份", "常住人口（万人）"], ["深圳", 2024, 1779],
+                                             ["杭州", None, 1262]], merge="B2:B3")
+    assert read_table(table, load_map(tmp_path / "m.yaml")).problems == [f"{table}:3: 年份 cell is empty (merged cells?)"]
     (tmp_path / "e.csv").write_text("城市,年份,常住人口（万人）\n,2024,1\n", encoding="utf-8")
     assert read_table(tmp_path / "e.csv", load_map(tmp_path / "m.yaml")).problems == [f"{tmp_path / 'e.csv'}:2: city cell is empty"]
 
