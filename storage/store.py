@@ -351,7 +351,11 @@ def import_table(url: str | None, table_path: str | Path, records: list[dict], m
     digest = sha256_hex(body)
     run_id = start_run(url, f"import-{table_path.name}-{digest[:12]}", command=f"sgi import {table_path}",
                        spiders=["import"], as_of=utcnow().date().isoformat())
-    store = CrawlStore(url, run_id)
+    try:
+        store = CrawlStore(url, run_id)
+    except BaseException:   # e.g. an archive directory that cannot be created
+        finish_run(url, run_id, state="failed", requests=0, responses_by_status={}, items=0, errors=1)
+        raise
     archives_before = set(store.archive_dir.glob(f"sgi-run{run_id}-*"))
     try:
         population = _store_import(store, table_path, map_path, digest, body, records, encoding)
