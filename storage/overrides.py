@@ -71,7 +71,8 @@ def parse_value(indicator: str, value: Any) -> tuple[float | None, str | None]:
         raise SgiError(f"{indicator}: {word!r} is not a finite number", "write a number such as 12 or 0.35")
     problem = indicator_registry.value_problem(indicator, number)
     if problem:
-        raise SgiError(problem, "a share is 0..1 (write 0.35, not 35), a count 0 or more; see `sgi indicators`")
+        raise SgiError(problem, "a share is a fraction: write 0.35 for 35%" if unit == "share"
+                       else "`sgi indicators` lists each indicator's unit")
     return number, None
 
 
