@@ -134,7 +134,7 @@ EVIDENCE_SCHEMES = ("http://", "https://", "file:", "urn:")   # pages, imported 
 def evidence_url_problem(url: str | None) -> str | None:
     """Why ``url`` cannot be cited as evidence (javascript:, data: … are not places), or None."""
     if url and not url.strip().lower().startswith(EVIDENCE_SCHEMES):
-        return f"evidence URL {url!r} is not an http(s) address"
+        return f"evidence URL {url!r} is not an http(s), file: or urn: address"
     return None
 
 
