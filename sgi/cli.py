@@ -182,16 +182,18 @@ def import_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=False, hel
 
     mapping = load_map(indicator_map)
     result = read_table(file, mapping)
+    read_as = f" (read as {result.encoding})" if result.encoding else ""
     if result.problems:
         for problem in result.problems[:50]:
             err.print(problem, highlight=False)
-        raise SgiError(f"{len(result.problems)} problem(s) in {file}; nothing was imported",
-                       "fix the rows above (city names, numbers, duplicates) and run again")
+        raise SgiError(f"{len(result.problems)} problem(s) in {file}{read_as}; nothing was imported",
+                       "fix the rows above (city names, numbers, units, duplicates) and run again")
     url = database_url(db)
     sync_cities(url, load_cities())
-    summary = import_table(url, file, result.records, indicator_map)
-    out.print(f"imported {summary['observations']} values from {file} (sha256 {summary['digest'][:12]}…); "
-              f"population set for {summary['cities_with_population']} cities")
+    summary = import_table(url, file, result.records, indicator_map, encoding=result.encoding)
+    read_as = f"read as {result.encoding}, " if result.encoding else ""
+    out.print(f"imported {summary['observations']} values from {file} ({read_as}sha256 {summary['digest'][:12]}…); "
+              f"population set for {summary['cities_with_population']} cities", highlight=False)
 
 
 # --- scoring ----------------------------------------------------------------------------------------

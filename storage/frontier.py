@@ -234,7 +234,9 @@ def resumable_run(url: str | None, run_key: str | None = None) -> dict:
         else:
             query = query.where(CrawlRun.state.in_(RESUMABLE_STATES)).order_by(CrawlRun.started_at.desc(),
                                                                               CrawlRun.id.desc())
-        row = conn.execute(query).mappings().first()
+        # an import's run (`sgi import`, spiders ['import']) is no crawl to resume; rerun the import instead
+        row = next((r for r in conn.execute(query).mappings()
+                    if run_key or list(r["spiders"] or []) != ["import"]), None)
     if row is None:
         raise SgiError(f"no crawl run {run_key!r}" if run_key else "no unfinished crawl run to resume",
                        "`sgi crawl --resume --run-key KEY` names one (see the crawl_run table)")

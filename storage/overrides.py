@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 import pandas as pd
 from sqlalchemy import select, text, update
@@ -30,7 +31,6 @@ FALSE_WORDS = ("no", "false", "0", "n", "否", "无")
 OVERRIDE_COLUMNS = ["id", "city_code", "city_name", "indicator", "period", "value", "status", "reason",
                     "created_by", "created_at", "evidence_url", "machine_observation_id", "removed_at",
                     "removed_by", "removed_reason"]
-_PERIOD = re.compile(r"^(?:\d{4}|\d{4}-\d{2}-\d{2}|R365:\d{4}-\d{2}-\d{2})$")
 
 
 def utcnow() -> datetime:
@@ -69,6 +69,10 @@ def parse_value(indicator: str, value: Any) -> tuple[float | None, str | None]:
                        "write a number such as 12 or 0.35") from None
     if number != number or number in (float("inf"), float("-inf")):
         raise SgiError(f"{indicator}: {word!r} is not a finite number", "write a number such as 12 or 0.35")
+    problem = indicator_registry.value_problem(indicator, number)
+    if problem:
+        raise SgiError(problem, "a share is a fraction: write 0.35 for 35%" if unit == "share"
+                       else "`sgi indicators` lists each indicator's unit")
     return number, None
 
 
@@ -99,10 +103,26 @@ def _required(what: str, given: str | None, hint: str) -> str:
 
 def _check_period(period: str | None) -> str:
     period = (period or "").strip()
-    if period and not _PERIOD.match(period):
-        raise SgiError(f"period {period!r} is not YYYY, YYYY-MM-DD or R365:YYYY-MM-DD",
-                       "leave --period out to correct every period of the indicator")
+    problem = period and indicator_registry.period_problem(period)
+    if problem:
+        raise SgiError(problem, "leave --period out to correct every period of the indicator")
     return period
+
+
+def _check_evidence_url(url: str | None) -> str | None:
+    """Where the auditor saw it: an http(s) address with a host (reports link it), or nothing."""
+    url = (url or "").strip()
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        web = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:      # e.g. an unclosed [IPv6 bracket
+        web = False
+    if not web:
+        raise SgiError(f"evidence URL {url!r} is not an http(s) address",
+                       "give the page where the value can be seen, e.g. --evidence-url https://www.sz.gov.cn/...")
+    return url
 
 
 def _city_code(city: str) -> str:
@@ -122,6 +142,7 @@ def add_override(url: str | None, city_code: str, indicator: str, value: Any, re
     reason = _required("a reason", reason, "say why the machine value is wrong: --reason \"...\"")
     by = _required("the auditor's name", by, "name who made the correction: --by NAME")
     period = _check_period(period)
+    evidence_url = _check_evidence_url(evidence_url)
     num, text_value = parse_value(indicator, value)
     status = effective_status(indicator, num, text_value, status)
     if status == ABSENT and num is None and text_value is None and indicator_unit(indicator) == "bool":

@@ -128,6 +128,16 @@ def to_value_columns(value: Any) -> tuple[float | None, str | None]:
     return None, str(value)
 
 
+EVIDENCE_SCHEMES = ("http://", "https://", "file:", "urn:")   # pages, imported files, screenshots
+
+
+def evidence_url_problem(url: str | None) -> str | None:
+    """Why ``url`` cannot be cited as evidence (javascript:, data: … are not places), or None."""
+    if url and not url.strip().lower().startswith(EVIDENCE_SCHEMES):
+        return f"evidence URL {url!r} is not an http(s), file: or urn: address"
+    return None
+
+
 class CrawlStore:
     def __init__(self, url: str | None, run_id: int, archive_dir: str | Path | None = None,
                  warc_prefix: str = "sgi"):
@@ -278,6 +288,11 @@ class CrawlStore:
         if status not in (OK, ABSENT) and value not in (None,):
             raise ValueError(f"{indicator} for {city_code}: status {status} must not carry a value")
         num, text = to_value_columns(value)
+        problem = (indicator_registry.period_problem(period)
+                   or (indicator_registry.value_problem(indicator, num) if num is not None else None)
+                   or evidence_url_problem(evidence_url))
+        if problem:   # the unit's range, a real date, a citable URL: refused here as at import and override
+            raise ValueError(f"{indicator} for {city_code}: {problem}")
         snaps = list(dict.fromkeys([s for s in [snapshot_id, *evidence_snapshots] if s]))
         row = dict(run_id=self.run_id, city_code=city_code, indicator=indicator, period=period,
                    value_num=num, value_text=text, status=status, rule=rule, rule_version=rule_version,
@@ -318,21 +333,58 @@ class CrawlStore:
         self.reader.close()
 
 
-def import_table(url: str | None, table_path: str | Path, records: list[dict], map_path: str | Path) -> dict:
-    """Store imported figures as observations of an 'import' run, with the file archived as evidence."""
-    import mimetypes
+def import_table(url: str | None, table_path: str | Path, records: list[dict], map_path: str | Path,
+                 encoding: str | None = None) -> dict:
+    """Store imported figures as observations of an 'import' run, with the file archived as evidence.
 
+    Every record is checked (indicator, period, the unit's range) before the run is opened, so bad values
+    leave nothing behind; any later failure closes the run as failed and removes an archive no snapshot
+    row cites. ``encoding``: the text encoding the table was read in (the snapshot's encoding)."""
+    from sgi.errors import SgiError
+
+    problems = [f"{r.get('row', '?')}: {p}" for r in records if (p := _import_problem(r))]
+    if problems:
+        raise SgiError(f"{len(problems)} value(s) cannot be imported (line {problems[0]}); nothing was imported",
+                       "check the table's values against `sgi indicators` (units) and its map's scale")
     table_path, map_path = Path(table_path).resolve(), Path(map_path).resolve()
     body = table_path.read_bytes()
     digest = sha256_hex(body)
     run_id = start_run(url, f"import-{table_path.name}-{digest[:12]}", command=f"sgi import {table_path}",
                        spiders=["import"], as_of=utcnow().date().isoformat())
-    store = CrawlStore(url, run_id)
+    try:
+        store = CrawlStore(url, run_id)
+    except BaseException:   # e.g. an archive directory that cannot be created
+        finish_run(url, run_id, state="failed", requests=0, responses_by_status={}, items=0, errors=1)
+        raise
+    archives_before = set(store.archive_dir.glob(f"sgi-run{run_id}-*"))
+    try:
+        population = _store_import(store, table_path, map_path, digest, body, records, encoding)
+    except BaseException:
+        _fail_import(store, archives_before)
+        raise
+    finish_run(url, run_id, state="finished", requests=0, responses_by_status={}, items=len(records), errors=0)
+    return {"run_id": run_id, "observations": len(records), "digest": digest, "cities_with_population": len(population)}
+
+
+def _import_problem(record: dict) -> str | None:
+    try:
+        indicator_registry.require_known(record["indicator"])
+    except Exception as exc:   # ConfigError: an unknown code
+        return str(getattr(exc, "message", exc))
+    value = record["value"]
+    return (indicator_registry.period_problem(str(record["period"]))
+            or (indicator_registry.value_problem(record["indicator"], value) if value is not None else None))
+
+
+def _store_import(store: CrawlStore, table_path: Path, map_path: Path, digest: str, body: bytes,
+                  records: list[dict], encoding: str | None) -> dict[str, tuple[int, int]]:
+    import mimetypes
+
     ctype = mimetypes.guess_type(table_path.name)[0] or "application/octet-stream"
     ref = store.record_response(city_code=None, spider="import", requested_url=table_path.as_uri(),
                                 final_url=table_path.as_uri(), http_status=200, reason="OK",
                                 headers=[("Content-Type", ctype)], body=body, fetched_at=utcnow(), elapsed_ms=None,
-                                fetch_status="ok", content_type=ctype, encoding=None, rendered=False)
+                                fetch_status="ok", content_type=ctype, encoding=encoding, rendered=False)
     population: dict[str, tuple[int, int]] = {}
     for r in records:
         store.record_observation(city_code=r["city_code"], indicator=r["indicator"], period=r["period"],
@@ -348,5 +400,21 @@ def import_table(url: str | None, table_path: str | Path, records: list[dict], m
         with store.engine.begin() as conn:
             for code, (people, year) in population.items():
                 conn.execute(update(City).where(City.code == code).values(population=people, population_year=year))
-    finish_run(url, run_id, state="finished", requests=0, responses_by_status={}, items=len(records), errors=0)
-    return {"run_id": run_id, "observations": len(records), "digest": digest, "cities_with_population": len(population)}
+    return population
+
+
+def _fail_import(store: CrawlStore, archives_before: set[Path]) -> None:
+    """Close a failed import's run as failed (never left running); its new WARC files go when no
+    snapshot row reached the database to cite them. Best effort: the caller re-raises the failure."""
+    try:
+        store.archive.close()
+        store.reader.close()
+        with store.engine.connect() as conn:
+            cited = conn.execute(select(Snapshot.id).where(Snapshot.run_id == store.run_id)).first() is not None
+        if not cited:
+            for path in set(store.archive_dir.glob(f"sgi-run{store.run_id}-*")) - archives_before:
+                path.unlink(missing_ok=True)
+        finish_run(store.url, store.run_id, state="failed", requests=0, responses_by_status={},
+                   items=store.counts["observations"], errors=1)
+    except Exception:   # the database itself failing: the original error says more
+        pass

@@ -183,6 +183,13 @@ def test_status_not_applicable_and_absent(url):
     (dict(status="not_applicable"), "not_applicable for site_search must not carry a value"),
     (dict(value=None), "needs a value or --status"),
     (dict(period="last year"), "period 'last year' is not YYYY"),
+    # D10: values, dates and URLs are checked against the indicator registry's units
+    (dict(indicator="reply_rate", value="5"), "reply_rate (share) must be between 0 and 1, not 5"),
+    (dict(indicator="messages_total", value="-7"), "messages_total (count) must be at least 0, not -7"),
+    (dict(indicator="population", value="0"), "population (count) must be between 1 and 1,000,000,000, not 0"),
+    (dict(value="no", period="2026-13-45"), "period '2026-13-45' is not a real date"),
+    (dict(value="no", evidence_url="javascript:alert(8)"), "evidence URL 'javascript:alert(8)' is not an http(s)"),
+    (dict(value="no", evidence_url="file:///etc/passwd"), "evidence URL 'file:///etc/passwd' is not an http(s)"),
 ])
 def test_bad_input_is_refused_naming_the_problem(url, kwargs, message):
     args = dict(city="440300", indicator="site_search", value="yes", reason="why", by="who") | kwargs
@@ -235,3 +242,11 @@ def test_cli_error_is_one_line_with_a_hint(url):
                            "--db", url], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "error: an override needs a reason" in proc.stderr and "hint:" in proc.stderr
+
+
+def test_cli_refuses_an_out_of_range_value_in_one_line(url):
+    proc = subprocess.run([sys.executable, "-m", "sgi", "override", "add", "深圳", "messages_total", "--reason", "r",
+                           "--by", "t", "--db", url, "--", "-7"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines()[0] == "error: messages_total (count) must be at least 0, not -7"
+    assert overrides_frame(url, include_removed=True).empty

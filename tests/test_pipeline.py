@@ -65,6 +65,31 @@ def test_an_item_without_evidence_is_dropped_and_counted(crawler):
         assert conn.execute(select(Observation)).first() is None
 
 
+@pytest.mark.parametrize("change, message", [
+    (dict(indicator="reply_rate", value=1.5), r"reply_rate \(share\) must be between 0 and 1, not 1.5"),
+    (dict(indicator="messages_total", value=-3), r"messages_total \(count\) must be at least 0, not -3"),
+    (dict(indicator="messages_total", value=float("inf")), "not a finite number"),
+    (dict(value=2), "site_search is yes/no"),
+    (dict(period="2026-13-45"), "period '2026-13-45' is not a real date"),
+    (dict(evidence_url="javascript:alert(1)"), "evidence URL 'javascript:alert\\(1\\)' is not an http"),
+])
+def test_a_value_outside_its_indicators_unit_is_dropped_and_counted(crawler, change, message):
+    store = crawler.sgi_store
+    ref = store.record_response(city_code="440300", spider="portal", requested_url="http://a.test/",
+                                final_url="http://a.test/", http_status=200, reason="OK", headers=[],
+                                body=b"<html></html>", fetched_at=datetime.now(timezone.utc), elapsed_ms=1,
+                                fetch_status="ok", content_type="text/html", encoding="utf-8", rendered=False)
+    fields = dict(city_code="440300", indicator="site_search", period="2026-06-30", status="ok", value=True,
+                  rule="t", snapshot_id=ref.id, evidence_url=ref.url) | change
+    pipe = ObservationPipeline(crawler)
+    with pytest.raises(DropItem, match=message):
+        pipe.process_item(ObservationItem(**fields))
+    assert crawler.stats.get_value("sgi/observations_rejected") == 1
+    pipe.close_spider()
+    with store.engine.connect() as conn:
+        assert conn.execute(select(Observation)).first() is None
+
+
 def test_crawls_make_no_records_their_handlers_drop_and_restore_the_root_level():
     import logging
 

@@ -54,7 +54,10 @@ def xss_report(demo, tmp_path_factory):
         con.execute("UPDATE observation SET evidence_detail = ? WHERE city_code = '330100'", (XSS_SCRIPT + XSS_IMG,))
     con.close()
     oid = add_override(url, "440300", "site_search", "no", reason=f"image only {XSS_SCRIPT}{XSS_IMG}",
-                       by=f"eve{XSS_IMG}", evidence_url=f"javascript:window.__xss=1//{XSS_SCRIPT}")
+                       by=f"eve{XSS_IMG}", evidence_url="http://x.test/")
+    with sqlite3.connect(work / "sgi.db") as con:   # add_override refuses it; a hand-edited database may hold one
+        con.execute("UPDATE override SET evidence_url = ? WHERE id = ?", (f"javascript:window.__xss=1//{XSS_SCRIPT}", oid))
+    con.close()
     path = build_index_report(url, work / "report.html")
     db.dispose_all()
     return {"path": path, "url": url, "override": oid}
