@@ -1,0 +1,181 @@
+"""`sgi audit CITY --sample-web` writes a signed WACZ evidence pack beside its report: the reference
+validator (py-wacz) accepts it, pywb replays it on loopback (each cited page comes back with the digest
+recorded at fetch time), `sgi evidence verify` accepts it and names the record a flipped byte is in,
+and letters' pages stay out unless asked for. Expectations come from the database and the archive,
+never from the pack under test."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from storage.wacz import DATAPACKAGE, PAGES_PATH, WARC_PATH, verify_pack
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CITY = "440300"
+PYWB_BIN = Path(os.environ.get("SGI_PYWB_BIN", Path(sys.prefix) / "pywb" / "bin"))
+LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))   # never through a proxy
+
+
+def _sgi(args: list[str], env: dict, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "sgi", *args], capture_output=True, text=True, timeout=600, env=env)
+    if check:
+        assert proc.returncode == 0, f"{args} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+    return proc
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("pack")
+    env = {**os.environ, "SGI_ARCHIVE_DIR": str(tmp / "warc")}
+    env.pop("SGI_PACK_KEY", None)
+    env.pop("SGI_TSA_URL", None)
+    url = f"sqlite:///{tmp / 'audit.db'}"
+    _sgi(["evidence", "keygen", str(tmp / "operator.pem")], env)
+    proc = _sgi(["audit", CITY, "--sample-web", "-o", str(tmp / "report.html"), "--key", str(tmp / "operator.pem"),
+                 "--db", url], env)
+    con = sqlite3.connect(tmp / "audit.db")
+    con.row_factory = sqlite3.Row
+    snapshots = {r["id"]: dict(r) for r in con.execute("SELECT * FROM snapshot")}
+    con.close()
+    pack = tmp / "report.wacz"
+    with zipfile.ZipFile(pack) as zf:
+        package = json.loads(zf.read(DATAPACKAGE))
+        warc = zf.read(WARC_PATH)
+        pages = [json.loads(line) for line in zf.read(PAGES_PATH).decode("utf-8").splitlines()[1:]]
+    return {"tmp": tmp, "env": env, "url": url, "pack": pack, "package": package, "warc": warc, "pages": pages,
+            "snapshots": snapshots, "stdout": proc.stdout}
+
+
+def test_the_audit_pack_is_a_valid_signed_wacz_of_the_cited_records(audited):
+    from wacz.main import main as wacz_main
+
+    assert f"wrote {audited['pack']}" in audited["stdout"] and "signed by sha256:" in audited["stdout"]
+    assert wacz_main(["validate", "-f", str(audited["pack"])]) == 0
+    proc = _sgi(["evidence", "verify", str(audited["pack"]), "--public-key", str(audited["tmp"] / "operator.pem.pub")],
+                audited["env"])
+    assert ": OK:" in proc.stdout
+    records = audited["package"]["sgi"]["records"]
+    assert records
+    # Every packed record is the archived record byte for byte (the crawler's gzip member).
+    for sid, rec in records.items():
+        snap = audited["snapshots"][sid]
+        with open(audited["tmp"] / "warc" / snap["warc_file"], "rb") as fh:
+            fh.seek(snap["warc_offset"])
+            assert audited["warc"][rec["offset"]:rec["offset"] + rec["length"]] == fh.read(snap["warc_length"])
+    spiders = {audited["snapshots"][sid]["spider"] for sid in records}
+    assert "audit" in spiders                  # the portal screenshot
+    assert "mailbox" not in spiders            # letters' pages left out by default
+    assert audited["package"]["sgi"]["left_out"]["letters"] > 0
+
+
+def test_pywb_replays_each_cited_page_with_its_recorded_digest(audited, tmp_path):
+    if not (PYWB_BIN / "wayback").exists():
+        pytest.skip(f"pywb is not installed in {PYWB_BIN} (./dev setup installs it)")
+    subprocess.run([str(PYWB_BIN / "wb-manager"), "init", "sgi"], cwd=tmp_path, check=True, capture_output=True)
+    subprocess.run([str(PYWB_BIN / "wb-manager"), "add", "--unpack-wacz", "sgi", str(audited["pack"])], cwd=tmp_path,
+                   check=True, capture_output=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([str(PYWB_BIN / "wayback"), "--bind", "127.0.0.1", "--port", str(port)], cwd=tmp_path,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                LOOPBACK.open(base + "/", timeout=5).read()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, server.stderr.read().decode()[-3000:]
+                time.sleep(0.5)
+        assert audited["pages"]
+        for page in audited["pages"]:
+            snap = audited["snapshots"][page["id"]]
+            ts = "".join(ch for ch in page["ts"] if ch.isdigit())[:14]
+            try:
+                answer = LOOPBACK.open(f"{base}/sgi/{ts}id_/{page['url']}", timeout=30)
+            except urllib.error.HTTPError as exc:    # an archived 404 page is replayed as a 404
+                answer = exc
+            assert answer.status == snap["http_status"], page
+            assert hashlib.sha256(answer.read()).hexdigest() == snap["digest"], page
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_one_flipped_byte_in_a_cited_page_fails_verify_naming_the_record(audited, tmp_path):
+    page = audited["pages"][0]
+    rec = audited["package"]["sgi"]["records"][page["id"]]
+    data = bytearray(audited["pack"].read_bytes())
+    start = bytes(data).find(audited["warc"][:64])            # the stored WARC inside the ZIP
+    assert start > 0
+    data[start + rec["offset"] + rec["length"] // 2] ^= 0x01
+    bad = tmp_path / "changed.wacz"
+    bad.write_bytes(bytes(data))
+    proc = _sgi(["evidence", "verify", str(bad)], audited["env"], check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "INVALID" in proc.stdout
+    assert f"{WARC_PATH}: sha256 is" in proc.stderr
+    assert f"record" in proc.stderr and f"at offset {rec['offset']}" in proc.stderr
+    assert f"snapshot {page['id']}" in proc.stderr and page["url"] in proc.stderr
+
+
+def test_report_links_each_value_to_its_record_in_the_pack(audited):
+    soup = BeautifulSoup((audited["tmp"] / "report.html").read_text(encoding="utf-8"), "lxml")
+    records = audited["package"]["sgi"]["records"]
+    linked = withheld = 0
+    for row in soup.select("tr.indicator"):
+        link = row.select_one("a.evidence-link")
+        if link is None:
+            continue
+        sid = link["data-snapshot"]
+        ref = row.select_one("a.pack-record")
+        if audited["snapshots"][sid]["spider"] == "mailbox":
+            assert ref is None and "letters" in row.select_one(".pack-withheld").get_text()
+            withheld += 1
+            continue
+        assert ref is not None, sid
+        offset, length = int(ref["data-offset"]), int(ref["data-length"])
+        assert ref["href"] == f"report.wacz#{sid}"
+        snap = audited["snapshots"][sid]
+        with open(audited["tmp"] / "warc" / snap["warc_file"], "rb") as fh:
+            fh.seek(snap["warc_offset"])
+            assert audited["warc"][offset:offset + length] == fh.read(snap["warc_length"])
+        assert records[sid]["offset"] == offset
+        linked += 1
+    assert linked > 5 and withheld > 0
+    assert soup.select_one("#evidence-pack a")["href"] == "report.wacz"
+
+
+def test_letters_go_in_only_when_asked(audited, tmp_path, monkeypatch):
+    from sgi.audit import spider_indicators
+    from sgi.packs import PackOptions, write_run_pack
+    from sgi.report.audit import collect_audit
+
+    monkeypatch.setenv("SGI_ARCHIVE_DIR", str(audited["tmp"] / "warc"))
+    con = sqlite3.connect(audited["tmp"] / "audit.db")
+    (key,) = con.execute("SELECT run_key FROM crawl_run").fetchone()
+    con.close()
+    cited = list(collect_audit(audited["url"], key, CITY, spider_indicators())["snapshots"])
+    info = write_run_pack(audited["url"], tmp_path / "with-letters.wacz", cited, run_key=key, city_code=CITY,
+                          options=PackOptions(key_file=audited["tmp"] / "operator.pem", include_letters=True))
+    spiders = {audited["snapshots"][sid]["spider"] for sid in info.records}
+    assert "mailbox" in spiders
+    assert verify_pack(info.path).ok
+    assert json.loads(zipfile.ZipFile(info.path).read(DATAPACKAGE))["sgi"]["letters_included"] is True
