@@ -40,7 +40,11 @@ def nightly(ctx: typer.Context,
             log_dir: Optional[Path] = typer.Option(None, "--log-dir", help="write <run key>.log here (INFO and up)"),
             sources: Optional[Path] = typer.Option(None, "--sources", help="source file (YAML/CSV)"),
             run_key: Optional[str] = typer.Option(None, "--run-key", help="default nightly-YYYY-MM-DD[-n]"),
-            as_of: Optional[str] = typer.Option(None, "--as-of", help="crawl date YYYY-MM-DD (default today)")):
+            as_of: Optional[str] = typer.Option(None, "--as-of", help="crawl date YYYY-MM-DD (default today)"),
+            packs: bool = typer.Option(False, "--packs", help="write one WACZ evidence pack per city to "
+                                       "<report dir>/packs/ (signed with SGI_PACK_KEY, timestamped via SGI_TSA_URL)"),
+            include_letters: bool = typer.Option(False, "--include-letters",
+                                                 help="with --packs: put letters' raw pages (personal data) in the packs")):
     """Crawl all cities with all spiders, score, write the run report, exit 3 when a health check fails."""
     if ctx.invoked_subcommand:
         return
@@ -53,6 +57,10 @@ def nightly(ctx: typer.Context,
     kwargs = dict(db_url=url, cities=codes, spiders=spiders or None, framework=framework, report_dir=report_dir,
                   health_file=health, log_dir=log_dir, run_key=run_key, command=" ".join(sys.argv), console=err,
                   as_of=date.fromisoformat(as_of) if as_of else None, quiet=not err.is_terminal)
+    if packs:
+        from sgi.packs import PackOptions
+
+        kwargs["packs"] = PackOptions(include_letters=include_letters)
     if sample_web:
         from sgi.sampleweb.runner import SAMPLE_CRAWL_PORTS, serve_sample_web
 
@@ -96,6 +104,10 @@ def _print_summary(result) -> None:
     out.print(f"run {run['run_key']}: {run['pages']} pages ({run['unchanged']} unchanged), "
               f"{run['observations']} observations, {run['new_items']} new items, "
               f"{run['changed_indicators']} changed indicators; report {result.paths['markdown']}", highlight=False)
+    for path in result.paths.get("packs", []):
+        out.print(f"evidence pack {path}", highlight=False, soft_wrap=True)
+    for problem in result.paths.get("pack_errors", []):
+        err.print(f"[bold red]error:[/] no evidence pack for {problem}", highlight=False)
     if result.exit_code:
         err.print(f"[bold red]unhealthy:[/] {sum(not c['passed'] for c in result.report['checks'])} check(s) "
                   f"failed (exit code {result.exit_code}); see {result.paths['markdown']}", highlight=False)

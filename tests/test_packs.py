@@ -179,3 +179,34 @@ def test_letters_go_in_only_when_asked(audited, tmp_path, monkeypatch):
     assert "mailbox" in spiders
     assert verify_pack(info.path).ok
     assert json.loads(zipfile.ZipFile(info.path).read(DATAPACKAGE))["sgi"]["letters_included"] is True
+
+
+def test_nightly_packs_writes_one_verified_pack_per_city_of_the_run(tmp_path):
+    """`sgi nightly --packs`: one pack per city and run, signed with SGI_PACK_KEY, holding the records
+    the run's observations cite (letters' pages left out)."""
+    env = {**os.environ, "SGI_ARCHIVE_DIR": str(tmp_path / "warc"), "SGI_PACK_KEY": str(tmp_path / "operator.pem"),
+           "COLUMNS": "200"}
+    env.pop("SGI_TSA_URL", None)
+    url = f"sqlite:///{tmp_path / 'sgi.db'}"
+    _sgi(["evidence", "keygen", str(tmp_path / "operator.pem")], env)
+    proc = _sgi(["nightly", "--db", url, "--sample-web", "-c", CITY, "-c", "620100", "-s", "portal", "-s", "mailbox",
+                 "--report-dir", str(tmp_path / "reports"), "--packs"], env, check=False)
+    assert proc.returncode in (0, 3), proc.stdout + proc.stderr      # 3: a health check failed, packs still written
+    con = sqlite3.connect(tmp_path / "sgi.db")
+    (run_key,) = con.execute("SELECT run_key FROM crawl_run").fetchone()
+    cited: dict[str, set] = {}
+    for code, snap, extra in con.execute("SELECT city_code, snapshot_id, evidence_snapshots FROM observation"):
+        cited.setdefault(code, set()).update([snap] if snap else [], json.loads(extra or "[]"))
+    archived = {sid: spider for sid, spider in con.execute("SELECT id, spider FROM snapshot WHERE warc_file IS NOT NULL")}
+    con.close()
+    packs = sorted((tmp_path / "reports" / "packs").glob("*.wacz"))
+    assert [p.name for p in packs] == sorted(f"{run_key}-{code}.wacz" for code in cited) and len(packs) == 2
+    for code in cited:
+        pack = tmp_path / "reports" / "packs" / f"{run_key}-{code}.wacz"
+        assert f"evidence pack {pack}" in proc.stdout
+        check = verify_pack(pack)
+        assert check.ok, check.problems
+        package = json.loads(zipfile.ZipFile(pack).read(DATAPACKAGE))
+        expected = {sid for sid in cited[code] if sid in archived and archived[sid] != "mailbox"}
+        assert set(package["sgi"]["records"]) == expected
+        assert package["sgi"]["left_out"]["letters"] == sum(archived.get(s) == "mailbox" for s in cited[code]) > 0
