@@ -189,19 +189,24 @@ def request_timestamp(signature: str, tsa_url: str, tsa_cert: bytes | None = Non
     """Ask an RFC 3161 authority to timestamp the signature (as the signing spec's domain signatures do).
     Returns {"timeSignature", "timestampCert"} (the certificate the operator configured, else the one
     the authority put in its answer)."""
+    import secrets
+
     import rfc3161ng
     from pyasn1.codec.der import encoder
 
     try:
         stamper = rfc3161ng.RemoteTimestamper(tsa_url, certificate=tsa_cert, hashname="sha256",
                                               include_tsa_certificate=True, timeout=timeout)
-        tsr = stamper(data=signature.encode("ascii"), return_tsr=True)
+        tsr = stamper(data=signature.encode("ascii"), nonce=secrets.randbits(63), return_tsr=True)
     except Exception as exc:   # network errors, a refusal, a reply that does not verify
         raise PackError(f"timestamp authority {tsa_url} failed: {type(exc).__name__}: {exc}") from exc
-    tst = tsr.time_stamp_token
-    cert_pem = tsa_cert or _embedded_cert_pem(tst)
-    return {"timeSignature": base64.b64encode(encoder.encode(tsr)).decode("ascii"),
-            "timestampCert": cert_pem.decode("ascii") if cert_pem else ""}
+    cert_pem = tsa_cert or _embedded_cert_pem(tsr.time_stamp_token)
+    stamped = {"timeSignature": base64.b64encode(encoder.encode(tsr)).decode("ascii"),
+               "timestampCert": cert_pem.decode("ascii") if cert_pem else ""}
+    _, problem = check_timestamp({"signature": signature, **stamped}, tsa_cert)
+    if problem:   # never write a pack whose timestamp an auditor could not check
+        raise PackError(f"timestamp authority {tsa_url}: its answer does not verify ({problem})")
+    return stamped
 
 
 def _embedded_cert_pem(tst) -> bytes | None:
@@ -210,7 +215,7 @@ def _embedded_cert_pem(tst) -> bytes | None:
     from pyasn1.codec.der import encoder
 
     try:
-        der = encoder.encode(tst.content["certificates"][0][0])
+        der = encoder.encode(tst.content["certificates"][0][0])   # certReq was set: the signer's certificate
         return x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM)
     except Exception:
         return None
