@@ -34,7 +34,7 @@ def audit(city: str = typer.Argument(..., help="city code or name, e.g. 440300 o
     from sgi.packs import PackOptions
     from storage.db import database_url
 
-    options = PackOptions(key, tsa, tsa_cert, include_letters) if pack else False
+    options = PackOptions(key, tsa, tsa_cert, include_letters).checked() if pack else False
     result = run_audit(city, db_url=database_url(db), out=output, sample_web=sample_web, sources=sources,
                        console=err, pack=options)
     c = result.crawl

@@ -60,7 +60,7 @@ def nightly(ctx: typer.Context,
     if packs:
         from sgi.packs import PackOptions
 
-        kwargs["packs"] = PackOptions(include_letters=include_letters)
+        kwargs["packs"] = PackOptions(include_letters=include_letters).checked()
     if sample_web:
         from sgi.sampleweb.runner import SAMPLE_CRAWL_PORTS, serve_sample_web
 
@@ -82,13 +82,21 @@ def nightly_report(run_key: str = typer.Option(..., "--run-key", help="the run t
                    db: Optional[str] = DbOption,
                    framework: str = FrameworkOption,
                    report_dir: Path = ReportDirOption,
-                   health: Optional[Path] = HealthOption):
+                   health: Optional[Path] = HealthOption,
+                   packs: bool = typer.Option(False, "--packs", help="also write the run's evidence packs (one per city)"),
+                   include_letters: bool = typer.Option(False, "--include-letters",
+                                                        help="with --packs: put letters' raw pages in the packs")):
     """Report and check a run already in the database (crawled here, elsewhere, or on scrapyd nodes)."""
     from sgi.nightly import report_run
     from storage.db import database_url
 
+    options = None
+    if packs:
+        from sgi.packs import PackOptions
+
+        options = PackOptions(include_letters=include_letters).checked()
     result = report_run(db_url=database_url(db), run_key=run_key, previous_key=previous, framework=framework,
-                        report_dir=report_dir, health_file=health)
+                        report_dir=report_dir, health_file=health, packs=options)
     _print_summary(result)
     raise typer.Exit(result.exit_code)
 

@@ -655,11 +655,16 @@ def write_city_packs(db_url: str, run_key: str, report_dir: str | Path, options)
 
 
 def report_run(*, db_url: str, run_key: str, previous_key: str | None = None, framework: str = "sgi-default",
-               report_dir: str | Path = "nightly-reports", health_file: str | Path | None = None) -> NightlyResult:
-    """Report and check a run that is already in the database (crawled here or elsewhere)."""
+               report_dir: str | Path = "nightly-reports", health_file: str | Path | None = None,
+               packs=None) -> NightlyResult:
+    """Report and check a run that is already in the database (crawled here or elsewhere); with
+    ``packs`` also write its evidence packs (e.g. after the timestamp authority was down)."""
     from sgi.health import load_checks
 
     checks = load_checks(health_file)
     report = build_report(db_url, run_key, previous_key=previous_key, framework=framework)
     exit_code = apply_checks(report, checks)
-    return NightlyResult(run_key, report, write_report(report, report_dir), exit_code)
+    paths = write_report(report, report_dir)
+    if packs is not None:
+        paths["packs"], paths["pack_errors"] = write_city_packs(db_url, run_key, report_dir, packs)
+    return NightlyResult(run_key, report, paths, exit_code)

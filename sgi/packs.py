@@ -38,6 +38,25 @@ class PackOptions:
         cert = self.tsa_cert or (Path(env[TSA_CERT_ENV]) if env.get(TSA_CERT_ENV) else None)
         return PackOptions(key, self.tsa_url or env.get(TSA_ENV) or None, cert, self.include_letters)
 
+    def checked(self) -> "PackOptions":
+        """The resolved options after reading the key and the authority's certificate, so a wrong path
+        or a bad key stops a command before it crawls (SgiError), not after."""
+        from sgi.errors import SgiError
+
+        opts = self.resolved()
+        try:
+            if opts.key_file:
+                load_private_key(opts.key_file)
+            if opts.tsa_cert:
+                opts.tsa_cert.read_bytes()
+        except (PackError, OSError) as exc:
+            raise SgiError(f"evidence pack: {exc}", f"check --key / {KEY_ENV} and --tsa-cert / {TSA_CERT_ENV}; "
+                           "`sgi evidence keygen FILE` makes a key") from exc
+        if opts.tsa_url and not opts.tsa_url.startswith(("http://", "https://")):
+            raise SgiError(f"evidence pack: timestamp authority {opts.tsa_url!r} is not an http(s) URL",
+                           f"check --tsa / {TSA_ENV}")
+        return opts
+
 
 def pack_path_for(report: Path) -> Path:
     return report.with_suffix(".wacz")

@@ -210,3 +210,19 @@ def test_nightly_packs_writes_one_verified_pack_per_city_of_the_run(tmp_path):
         expected = {sid for sid in cited[code] if sid in archived and archived[sid] != "mailbox"}
         assert set(package["sgi"]["records"]) == expected
         assert package["sgi"]["left_out"]["letters"] == sum(archived.get(s) == "mailbox" for s in cited[code]) > 0
+    # The packs of a run already in the database (e.g. after the timestamp authority was down).
+    for pack in packs:
+        pack.unlink()
+    again = _sgi(["nightly", "report", "--run-key", run_key, "--db", url, "--report-dir", str(tmp_path / "reports"),
+                  "--packs"], env, check=False)
+    assert again.returncode in (0, 3), again.stdout + again.stderr
+    assert sorted((tmp_path / "reports" / "packs").glob("*.wacz")) == packs
+    assert all(verify_pack(p).ok for p in packs)
+
+
+def test_an_unreadable_key_stops_the_audit_before_it_crawls(tmp_path):
+    env = {**os.environ, "SGI_ARCHIVE_DIR": str(tmp_path / "warc")}
+    proc = _sgi(["audit", CITY, "--sample-web", "-o", str(tmp_path / "r.html"), "--key", str(tmp_path / "no-key.pem"),
+                 "--db", f"sqlite:///{tmp_path / 'a.db'}"], env, check=False)
+    assert proc.returncode == 2 and "cannot read the signing key" in proc.stderr, proc.stderr
+    assert not (tmp_path / "warc").exists() and not (tmp_path / "r.html").exists()
