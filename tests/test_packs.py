@@ -23,6 +23,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from storage.wacz import DATAPACKAGE, PAGES_PATH, WARC_PATH, verify_pack
+from tests.tsa_server import serve_tsa
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -41,13 +42,15 @@ def _sgi(args: list[str], env: dict, check: bool = True) -> subprocess.Completed
 @pytest.fixture(scope="module")
 def audited(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("pack")
-    env = {**os.environ, "SGI_ARCHIVE_DIR": str(tmp / "warc")}
+    env = {**os.environ, "SGI_ARCHIVE_DIR": str(tmp / "warc"), "NO_PROXY": "127.0.0.1"}
     env.pop("SGI_PACK_KEY", None)
     env.pop("SGI_TSA_URL", None)
     url = f"sqlite:///{tmp / 'audit.db'}"
     _sgi(["evidence", "keygen", str(tmp / "operator.pem")], env)
-    proc = _sgi(["audit", CITY, "--sample-web", "-o", str(tmp / "report.html"), "--key", str(tmp / "operator.pem"),
-                 "--db", url], env)
+    with serve_tsa(tmp / "tsa") as tsa:      # an RFC 3161 authority on loopback
+        proc = _sgi(["audit", CITY, "--sample-web", "-o", str(tmp / "report.html"), "--key", str(tmp / "operator.pem"),
+                     "--tsa", tsa["url"], "--tsa-cert", str(tsa["cert_file"]), "--db", url], env)
+        assert tsa["served"] == ["application/timestamp-query"]
     con = sqlite3.connect(tmp / "audit.db")
     con.row_factory = sqlite3.Row
     snapshots = {r["id"]: dict(r) for r in con.execute("SELECT * FROM snapshot")}
@@ -58,17 +61,18 @@ def audited(tmp_path_factory):
         warc = zf.read(WARC_PATH)
         pages = [json.loads(line) for line in zf.read(PAGES_PATH).decode("utf-8").splitlines()[1:]]
     return {"tmp": tmp, "env": env, "url": url, "pack": pack, "package": package, "warc": warc, "pages": pages,
-            "snapshots": snapshots, "stdout": proc.stdout}
+            "snapshots": snapshots, "stdout": proc.stdout, "tsa_cert": tsa["cert_file"]}
 
 
 def test_the_audit_pack_is_a_valid_signed_wacz_of_the_cited_records(audited):
     from wacz.main import main as wacz_main
 
     assert f"wrote {audited['pack']}" in audited["stdout"] and "signed by sha256:" in audited["stdout"]
+    assert "timestamped" in audited["stdout"]
     assert wacz_main(["validate", "-f", str(audited["pack"])]) == 0
-    proc = _sgi(["evidence", "verify", str(audited["pack"]), "--public-key", str(audited["tmp"] / "operator.pem.pub")],
-                audited["env"])
-    assert ": OK:" in proc.stdout
+    proc = _sgi(["evidence", "verify", str(audited["pack"]), "--public-key", str(audited["tmp"] / "operator.pem.pub"),
+                 "--tsa-cert", str(audited["tsa_cert"])], audited["env"])
+    assert ": OK:" in proc.stdout and "RFC 3161 timestamp 20" in proc.stdout
     records = audited["package"]["sgi"]["records"]
     assert records
     # Every packed record is the archived record byte for byte (the crawler's gzip member).

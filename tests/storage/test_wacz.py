@@ -196,94 +196,14 @@ def test_a_key_is_never_overwritten(tmp_path):
     assert (tmp_path / "k.pem").stat().st_mode & 0o077 == 0
 
 
-# --- RFC 3161: a real timestamp authority (OpenSSL's `ts -reply`) on loopback ---------------------------
-TSA_CONFIG = """[ tsa ]
-default_tsa = sgi_test_tsa
-[ sgi_test_tsa ]
-dir = {dir}
-serial = $dir/serial
-crypto_device = builtin
-signer_cert = $dir/tsa.pem
-certs = $dir/tsa.pem
-signer_key = $dir/tsa.key
-signer_digest = sha256
-default_policy = 1.2.3.4.1
-digests = sha256, sha384, sha512
-accuracy = secs:1
-ordering = yes
-tsa_name = yes
-ess_cert_id_chain = no
-ess_cert_id_alg = sha256
-"""
-
-
-def _tsa_certificate(directory):
-    """A self-signed RSA certificate for time stamping only (critical extendedKeyUsage timeStamping)."""
-    from datetime import timedelta
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sgi test TSA")])
-    now = datetime.now(timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=30))
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-            .sign(key, hashes.SHA256()))
-    (directory / "tsa.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                                          serialization.PrivateFormat.TraditionalOpenSSL,
-                                                          serialization.NoEncryption()))
-    (directory / "tsa.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (directory / "serial").write_text("01\n")
-    (directory / "tsa.cnf").write_text(TSA_CONFIG.format(dir=directory))
-    return (directory / "tsa.pem").read_bytes()
-
-
+# --- RFC 3161: a real timestamp authority (OpenSSL's `ts -reply`) on loopback, tests/tsa_server.py ------
 @pytest.fixture
 def tsa(tmp_path, monkeypatch):
-    """An RFC 3161 authority on 127.0.0.1: each POSTed query is answered by `openssl ts -reply`."""
-    import shutil
-    import subprocess
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    if not shutil.which("openssl"):
-        pytest.skip("needs the openssl command")
-    directory = tmp_path / "tsa"
-    directory.mkdir()
-    cert = _tsa_certificate(directory)
-    served = []
-    lock = threading.Lock()
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_POST(self):
-            query = self.rfile.read(int(self.headers["Content-Length"]))
-            with lock:
-                (directory / "q.tsq").write_bytes(query)
-                subprocess.run(["openssl", "ts", "-reply", "-config", str(directory / "tsa.cnf"), "-queryfile",
-                                str(directory / "q.tsq"), "-out", str(directory / "r.tsr")], check=True,
-                               capture_output=True)
-                answer = (directory / "r.tsr").read_bytes()
-            served.append(self.headers["Content-Type"])
-            self.send_response(200)
-            self.send_header("Content-Type", "application/timestamp-reply")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
+    from tests.tsa_server import serve_tsa
 
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")      # requests (rfc3161ng) must talk to loopback directly
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield {"url": f"http://127.0.0.1:{server.server_address[1]}/", "cert": cert, "served": served}
-    server.shutdown()
-    server.server_close()
+    with serve_tsa(tmp_path / "tsa") as running:
+        yield running
 
 
 def test_a_pack_timestamped_by_an_rfc3161_authority_verifies_and_a_foreign_stamp_does_not(tmp_path, archive, key, tsa):
