@@ -52,6 +52,9 @@ class PackOptions:
         except (PackError, OSError) as exc:
             raise SgiError(f"evidence pack: {exc}", f"check --key / {KEY_ENV} and --tsa-cert / {TSA_CERT_ENV}; "
                            "`sgi evidence keygen FILE` makes a key") from exc
+        if opts.tsa_url and not opts.key_file:
+            raise SgiError("evidence pack: a timestamp authority is configured but no signing key",
+                           f"the authority timestamps the signature: give --key / {KEY_ENV} too")
         if opts.tsa_url and not opts.tsa_url.startswith(("http://", "https://")):
             raise SgiError(f"evidence pack: timestamp authority {opts.tsa_url!r} is not an http(s) URL",
                            f"check --tsa / {TSA_ENV}")

@@ -243,7 +243,7 @@ def _sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def _warcinfo(info: dict, created: datetime) -> bytes:
+def _warcinfo(info: dict) -> bytes:
     from warcio.warcwriter import WARCWriter
 
     buf = io.BytesIO()
@@ -289,7 +289,7 @@ def write_pack(out: str | Path, records: list[PackRecord], *, title: str, descri
     created_at = (created or datetime.now(timezone.utc)).astimezone(timezone.utc)
     created_s = created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     warc = bytearray(_warcinfo({"software": software, "format": "WARC File Format 1.1", "description": title,
-                                **{k: str(v) for k, v in (meta or {}).items()}}, created_at))
+                                **{k: str(v) for k, v in (meta or {}).items()}}))
     placed: dict[bytes, tuple[int, int]] = {}
     located: dict[str, dict] = {}
     for r in records:
@@ -473,6 +473,7 @@ def check_warc_records(name: str, warc: bytes, index: bytes, snapshots: dict[int
     base = name.rsplit("/", 1)[-1]
     indexed = {off: (length, url) for off, length, url, _ in _index_entries(index, base)}
     problems, offset, n = [], 0, 0
+    view = memoryview(warc)           # members are inflated in place, never copied out
     while offset < len(warc):
         n += 1
         where = f"{name}: record {n} at offset {offset}"
@@ -481,7 +482,7 @@ def check_warc_records(name: str, warc: bytes, index: bytes, snapshots: dict[int
             where += f", snapshot {snapshots[offset]})" if offset in snapshots else ")"
         inflate = zlib.decompressobj(31)
         try:
-            data = inflate.decompress(warc[offset:])
+            data = inflate.decompress(view[offset:])
             if not inflate.eof:
                 problems.append(f"{where}: truncated gzip member")
                 break

@@ -136,7 +136,7 @@ def test_one_flipped_byte_in_a_cited_page_fails_verify_naming_the_record(audited
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "INVALID" in proc.stdout
     assert f"{WARC_PATH}: sha256 is" in proc.stderr
-    assert f"record" in proc.stderr and f"at offset {rec['offset']}" in proc.stderr
+    assert "record" in proc.stderr and f"at offset {rec['offset']}" in proc.stderr
     assert f"snapshot {page['id']}" in proc.stderr and page["url"] in proc.stderr
 
 
