@@ -110,8 +110,10 @@ def load_private_key(path: str | Path):
         key = load_pem_private_key(Path(path).read_bytes(), password=None)
     except (OSError, ValueError, TypeError) as exc:
         raise PackError(f"cannot read the signing key {path}: {exc}") from exc
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise PackError(f"{path} is not an ECDSA key (the WACZ signing spec signs with ECDSA)")
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP384R1):
+        # ReplayWeb.page imports the pack's public key as ECDSA P-384: any other key would not verify there
+        raise PackError(f"{path} is not an ECDSA P-384 key (the WACZ signing spec's anonymous signature; "
+                        "`sgi evidence keygen` makes one)")
     return key
 
 

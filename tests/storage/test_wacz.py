@@ -239,3 +239,18 @@ def test_an_unreachable_timestamp_authority_is_a_clear_error_and_leaves_no_pack(
     with pytest.raises(PackError, match=f"timestamp authority http://127.0.0.1:{port}/ failed"):
         write_pack(tmp_path / "p.wacz", archive["records"], title="t", key=key, tsa_url=f"http://127.0.0.1:{port}/")
     assert not list(tmp_path.glob("p.wacz*"))
+
+
+def test_only_p384_keys_sign_packs(tmp_path):
+    """ReplayWeb.page imports a pack's public key as ECDSA P-384; a P-256 or RSA key is refused."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from storage.wacz import PackError
+
+    for name, key in (("p256.pem", ec.generate_private_key(ec.SECP256R1())),
+                      ("rsa.pem", rsa.generate_private_key(public_exponent=65537, key_size=2048))):
+        (tmp_path / name).write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                        serialization.NoEncryption()))
+        with pytest.raises(PackError, match="not an ECDSA P-384 key"):
+            load_private_key(tmp_path / name)
