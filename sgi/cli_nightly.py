@@ -150,3 +150,25 @@ def archive_prune(keep_runs: int = typer.Option(7, "--keep-runs", min=1, help="k
     if plan.missing:
         err.print(f"[yellow]warning:[/] {len(plan.missing)} cited WARC file(s) are missing from the archive, "
                   f"e.g. {plan.missing[0]}", highlight=False)
+
+
+@archive_app.command("index")
+def archive_index(archive_dir: Optional[Path] = typer.Option(None, "--archive-dir",
+                                                            help="default: SGI_ARCHIVE_DIR or warc/ beside the SQLite file"),
+                  output: Optional[Path] = typer.Option(None, "-o", "--output", help="default <archive dir>/index.cdxj"),
+                  db: Optional[str] = DbOption):
+    """Write a CDXJ index of every WARC file of the archive, so pywb can browse the whole archive
+    (run it when no crawl is writing)."""
+    from sgi.errors import SgiError
+    from storage import db as storage_db
+    from storage.db import database_url
+    from storage.wacz import index_archive
+
+    directory = archive_dir or storage_db.archive_dir(database_url(db))
+    if not directory.is_dir():
+        raise SgiError(f"no archive directory {directory}", "give --archive-dir or set SGI_ARCHIVE_DIR")
+    path, files, lines = index_archive(directory, output)
+    out.print(f"wrote {path}: {lines} records of {files} WARC files", highlight=False, soft_wrap=True)
+    out.print("pywb: in a directory with this config.yaml run `wayback --bind 127.0.0.1`:\n"
+              f"collections:\n  sgi:\n    index_paths: {path.resolve()}\n    archive_paths: {directory.resolve()}/",
+              highlight=False, soft_wrap=True)

@@ -254,19 +254,40 @@ def _warcinfo(info: dict) -> bytes:
     return buf.getvalue()
 
 
-def _cdxj(warc: bytes) -> bytes:
-    """CDXJ lines for the WARC (sorted), written by cdxj-indexer as pywb and ReplayWeb.page expect."""
+def _indexer():
     import warnings
 
     with warnings.catch_warnings():     # its AMF dependency imports the deprecated pkg_resources
         warnings.simplefilter("ignore")
         from cdxj_indexer.main import CDXJIndexer
+    return CDXJIndexer
 
+
+# Record types named: importing the `wacz` package adds warcinfo to the indexer's defaults.
+_INDEXED = "response,revisit,resource"
+
+
+def _cdxj(warc: bytes) -> bytes:
+    """CDXJ lines for the WARC (sorted), written by cdxj-indexer as pywb and ReplayWeb.page expect."""
     out = io.StringIO()
-    # Record types named: importing the `wacz` package adds warcinfo to the indexer's defaults.
-    CDXJIndexer(out, [io.BytesIO(warc)], sort=True, filename=WARC_PATH.rsplit("/", 1)[-1],
-                records="response,revisit,resource").process_all()
+    _indexer()(out, [io.BytesIO(warc)], sort=True, filename=WARC_PATH.rsplit("/", 1)[-1],
+               records=_INDEXED).process_all()
     return out.getvalue().encode("utf-8")
+
+
+def index_archive(directory: str | Path, out: str | Path | None = None) -> tuple[Path, int, int]:
+    """A sorted CDXJ index of every WARC file of the archive directory (default ``<dir>/index.cdxj``),
+    filenames relative to the directory, so pywb can browse the whole archive. Written beside and then
+    renamed over the old index. Returns (index path, files, lines)."""
+    directory = Path(directory)
+    files = sorted(p for p in directory.iterdir() if p.name.endswith((".warc.gz", ".warc")))
+    out = Path(out) if out else directory / "index.cdxj"
+    partial = out.with_name(out.name + ".partial")
+    with open(partial, "w", encoding="utf-8") as fh:
+        _indexer()(fh, [str(p) for p in files], sort=True, records=_INDEXED).process_all()
+    lines = sum(1 for _ in open(partial, encoding="utf-8"))
+    partial.replace(out)
+    return out, len(files), lines
 
 
 def _pages(records: list[PackRecord], offsets: dict[str, dict]) -> bytes:

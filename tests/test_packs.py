@@ -17,12 +17,14 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 
 from storage.wacz import DATAPACKAGE, PAGES_PATH, WARC_PATH, verify_pack
+from storage.warc import read_record
 from tests.tsa_server import serve_tsa
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -87,16 +89,15 @@ def test_the_audit_pack_is_a_valid_signed_wacz_of_the_cited_records(audited):
     assert audited["package"]["sgi"]["left_out"]["letters"] > 0
 
 
-def test_pywb_replays_each_cited_page_with_its_recorded_digest(audited, tmp_path):
+@contextmanager
+def wayback(root: Path):
+    """pywb's `wayback` serving the collections of ``root`` on 127.0.0.1 (a free port); yields its base URL."""
     if not (PYWB_BIN / "wayback").exists():
         pytest.skip(f"pywb is not installed in {PYWB_BIN} (./dev setup installs it)")
-    subprocess.run([str(PYWB_BIN / "wb-manager"), "init", "sgi"], cwd=tmp_path, check=True, capture_output=True)
-    subprocess.run([str(PYWB_BIN / "wb-manager"), "add", "--unpack-wacz", "sgi", str(audited["pack"])], cwd=tmp_path,
-                   check=True, capture_output=True)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen([str(PYWB_BIN / "wayback"), "--bind", "127.0.0.1", "--port", str(port)], cwd=tmp_path,
+    server = subprocess.Popen([str(PYWB_BIN / "wayback"), "--bind", "127.0.0.1", "--port", str(port)], cwd=root,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         base = f"http://127.0.0.1:{port}"
@@ -108,19 +109,54 @@ def test_pywb_replays_each_cited_page_with_its_recorded_digest(audited, tmp_path
             except OSError:
                 assert server.poll() is None and time.monotonic() < deadline, server.stderr.read().decode()[-3000:]
                 time.sleep(0.5)
-        assert audited["pages"]
-        for page in audited["pages"]:
-            snap = audited["snapshots"][page["id"]]
-            ts = "".join(ch for ch in page["ts"] if ch.isdigit())[:14]
-            try:
-                answer = LOOPBACK.open(f"{base}/sgi/{ts}id_/{page['url']}", timeout=30)
-            except urllib.error.HTTPError as exc:    # an archived 404 page is replayed as a 404
-                answer = exc
-            assert answer.status == snap["http_status"], page
-            assert hashlib.sha256(answer.read()).hexdigest() == snap["digest"], page
+        yield base
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _replayed(base: str, coll: str, ts: str, url: str):
+    """(status, body) of a capture replayed unchanged (pywb's id_ mode)."""
+    try:
+        answer = LOOPBACK.open(f"{base}/{coll}/{ts}id_/{url}", timeout=30)
+    except urllib.error.HTTPError as exc:    # an archived 404 page is replayed as a 404
+        answer = exc
+    return answer.status, answer.read()
+
+
+def test_pywb_replays_each_cited_page_with_its_recorded_digest(audited, tmp_path):
+    if not (PYWB_BIN / "wb-manager").exists():
+        pytest.skip(f"pywb is not installed in {PYWB_BIN} (./dev setup installs it)")
+    subprocess.run([str(PYWB_BIN / "wb-manager"), "init", "sgi"], cwd=tmp_path, check=True, capture_output=True)
+    subprocess.run([str(PYWB_BIN / "wb-manager"), "add", "--unpack-wacz", "sgi", str(audited["pack"])], cwd=tmp_path,
+                   check=True, capture_output=True)
+    assert audited["pages"]
+    with wayback(tmp_path) as base:
+        for page in audited["pages"]:
+            snap = audited["snapshots"][page["id"]]
+            ts = "".join(ch for ch in page["ts"] if ch.isdigit())[:14]
+            status, body = _replayed(base, "sgi", ts, page["url"])
+            assert status == snap["http_status"], page
+            assert hashlib.sha256(body).hexdigest() == snap["digest"], page
+
+
+def test_pywb_browses_the_whole_archive_through_its_cdxj_index(audited, tmp_path):
+    """`sgi archive index` writes a CDXJ index of the archive directory that pywb replays from."""
+    warc = audited["tmp"] / "warc"
+    proc = _sgi(["archive", "index", "--archive-dir", str(warc), "-o", str(tmp_path / "index.cdxj")], audited["env"])
+    assert "wrote" in proc.stdout
+    archived = {s["id"]: s for s in audited["snapshots"].values() if s["warc_file"] and s["fetch_status"] == "ok"
+                and (s["final_url"] or "").startswith("http")}
+    lines = (tmp_path / "index.cdxj").read_text(encoding="utf-8").splitlines()
+    assert lines == sorted(lines) and len(lines) >= len({(s["warc_file"], s["warc_offset"]) for s in archived.values()})
+    (tmp_path / "config.yaml").write_text(f"collections:\n  archive:\n    index_paths: {tmp_path / 'index.cdxj'}\n"
+                                          f"    archive_paths: {warc}/\n", encoding="utf-8")
+    with wayback(tmp_path) as base:
+        for snap in list(archived.values())[:12]:
+            record = read_record(warc, snap["warc_file"], snap["warc_offset"], snap["warc_length"])
+            ts = "".join(ch for ch in record.date if ch.isdigit())[:14]
+            status, body = _replayed(base, "archive", ts, record.url)
+            assert (status, hashlib.sha256(body).hexdigest()) == (snap["http_status"], snap["digest"]), snap["id"]
 
 
 def test_one_flipped_byte_in_a_cited_page_fails_verify_naming_the_record(audited, tmp_path):
