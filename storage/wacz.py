@@ -454,6 +454,10 @@ def _check_digest_and_signature(check: PackCheck, entries: dict, public_key, tsa
     check.created = signed.get("created")
     if signed.get("hash") != digest.get("hash"):
         check.problems.append(f"{DIGEST}: the signed hash is not the hash of {DATAPACKAGE}")
+    if not signed.get("publicKey") and signed.get("domainCert"):
+        check.problems.append(f"{DIGEST}: signed with a domain certificate ({signed.get('domain')}), which this "
+                              "command does not check; use `wacz validate --verify-auth`")
+        return
     valid, key = signature_valid(signed)
     if key is not None:
         check.signed_by = key_fingerprint(key)
