@@ -254,3 +254,19 @@ def test_only_p384_keys_sign_packs(tmp_path):
                                                         serialization.NoEncryption()))
         with pytest.raises(PackError, match="not an ECDSA P-384 key"):
             load_private_key(tmp_path / name)
+
+
+def test_a_domain_certificate_signature_is_named_not_called_invalid(tmp_path, archive, key):
+    info = _pack(tmp_path, archive, key)
+    with zipfile.ZipFile(info.path) as zf:
+        entries = {n: zf.read(n) for n in zf.namelist()}
+    digest = json.loads(entries[DIGEST])
+    signed = digest["signedData"]
+    del signed["publicKey"]
+    signed.update(domain="sign.example.test", domainCert="-----BEGIN CERTIFICATE-----\n...")
+    other = tmp_path / "domain.wacz"
+    with zipfile.ZipFile(other, "w") as zf:
+        for n, data in entries.items():
+            zf.writestr(n, json.dumps(digest) if n == DIGEST else data)
+    assert verify_pack(other).problems == [f"{DIGEST}: signed with a domain certificate (sign.example.test), which "
+                                           "this command does not check; use `wacz validate --verify-auth`"]
