@@ -288,13 +288,15 @@ def write_audit_report(data: dict, out: str | Path, archive_dir: str | Path) -> 
 def pack_reference(pack: dict, snapshot_id: str | None, row: dict | None) -> dict | None:
     """Where a value's record lies in the evidence pack (href, offset, length, replay key), or why it
     is not there (letters' pages are left out unless the operator included them)."""
+    from sgi.packs import LETTER_SPIDERS
+
     if not snapshot_id:
         return None
     rec = pack["records"].get(snapshot_id)
     if rec is None:
-        if row and row.get("warc_file") and not pack.get("letters_included"):
+        if row and row.get("spider") in LETTER_SPIDERS and not pack.get("letters_included"):
             return {"withheld": "letters' pages are left out of the pack (personal data; --include-letters)"}
-        return {"withheld": "not archived (the fetch failed)"} if row else None
+        return {"withheld": "not in the pack (nothing was archived)"} if row else None
     ts = "".join(ch for ch in rec["ts"] if ch.isdigit())[:14]
     return {"href": f"{quote(pack['name'])}#{quote(snapshot_id)}", "offset": rec["offset"], "length": rec["length"],
             "url": rec["url"], "ts": ts, "replay": f"{ts}/{rec['url']}"}
