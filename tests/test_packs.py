@@ -215,6 +215,10 @@ def test_letters_go_in_only_when_asked(audited, tmp_path, monkeypatch):
     cited = list(collect_audit(audited["url"], key, CITY, spider_indicators())["snapshots"])
     info = write_run_pack(audited["url"], tmp_path / "with-letters.wacz", cited, run_key=key, city_code=CITY,
                           options=PackOptions(key_file=audited["tmp"] / "operator.pem", include_letters=True))
+    archived = {sid for sid in cited if audited["snapshots"][sid]["warc_file"]}
+    assert set(info.records) == archived                   # every cited record, letters included
+    assert set(audited["package"]["sgi"]["records"]) == {   # the audit's own pack: the same but letters
+        sid for sid in archived if audited["snapshots"][sid]["spider"] != "mailbox"}
     spiders = {audited["snapshots"][sid]["spider"] for sid in info.records}
     assert "mailbox" in spiders
     assert verify_pack(info.path).ok
