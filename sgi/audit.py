@@ -42,6 +42,8 @@ class AuditResult:
     crawl: dict
     screenshot_id: str | None
     score: dict | None
+    pack: object | None = None          # storage.wacz.PackInfo of the WACZ evidence pack
+    pack_error: str | None = None       # why no pack was written (the report was)
 
 
 def audit_run_key(code: str, now: datetime | None = None) -> str:
@@ -93,9 +95,12 @@ def _unique_key(db_url: str, key: str) -> str:
 
 def run_audit(city: str, *, db_url: str, out: str | Path | None = None, sample_web: bool = False,
               sources: str | Path | None = None, console: Console | None = None, quiet: bool = False,
-              web=None, prepare: Callable | None = None, extra_settings: dict | None = None) -> AuditResult:
+              web=None, prepare: Callable | None = None, extra_settings: dict | None = None,
+              pack=None) -> AuditResult:
     """Crawl, photograph, score and report one city. ``web`` / ``prepare(running)`` let tests serve a
-    modified sample web or inject faults into the running one before the crawl."""
+    modified sample web or inject faults into the running one before the crawl. ``pack``: the
+    sgi.packs.PackOptions of the WACZ evidence pack written beside the report (default: unsigned
+    unless SGI_PACK_KEY names a key; ``False``: no pack)."""
     from sgi.cities import lookup
     from sgi.crawl import available_spiders, run_crawl
     from storage.db import dispose_all
@@ -127,16 +132,38 @@ def run_audit(city: str, *, db_url: str, out: str | Path | None = None, sample_w
         shot = screenshot_portal(db_url, crawl["run_id"], code, portal_start_url(sources, code), sample_web=False,
                                  console=console)
     score = score_summary(db_url, code)
-    report = write_report(db_url, key, code, Path(out) if out else Path(f"{key}.html"), spiders, score)
+    if pack is None:
+        from sgi.packs import PackOptions
+
+        pack = PackOptions()
+    packed: dict = {}
+    report = write_report(db_url, key, code, Path(out) if out else Path(f"{key}.html"), spiders, score,
+                          pack=pack or None, packed=packed)
     dispose_all()
-    return AuditResult(code, key, crawl["run_id"], report, crawl, shot, score)
+    return AuditResult(code, key, crawl["run_id"], report, crawl, shot, score, packed.get("info"), packed.get("error"))
 
 
-def write_report(db_url: str, run_key: str, code: str, out: Path, spiders: list[str], score: dict | None) -> Path:
+def write_report(db_url: str, run_key: str, code: str, out: Path, spiders: list[str], score: dict | None,
+                 pack=None, packed: dict | None = None) -> Path:
+    """The HTML report; with ``pack`` (PackOptions) first the WACZ of the evidence it cites, beside it
+    (``<report stem>.wacz``), so the report can link each value to its record in the pack. The pack's
+    PackInfo (or the error that stopped it) goes to ``packed``."""
     from sgi.report.audit import collect_audit, write_audit_report
     from storage import db
 
     data = collect_audit(db_url, run_key, code, spider_indicators(spiders), score=score)
+    if pack is not None:
+        from sgi.packs import pack_path_for, write_run_pack
+        from storage.wacz import PackError
+
+        packed = packed if packed is not None else {}
+        try:
+            packed["info"] = info = write_run_pack(db_url, pack_path_for(out), list(data["snapshots"]), run_key=run_key,
+                                                   city_code=code, options=pack, title=f"sgi audit of {code}: {run_key}")
+            data["pack"] = {"name": info.path.name, "records": info.records, "signed_by": info.signed_by,
+                            "timestamped": info.timestamped, "letters_included": pack.include_letters}
+        except (PackError, OSError) as exc:   # the report is still written; the caller says why no pack
+            packed["error"] = str(exc)
     return write_audit_report(data, out, db.archive_dir(db.database_url(db_url)))
 
 

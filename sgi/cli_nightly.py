@@ -40,7 +40,11 @@ def nightly(ctx: typer.Context,
             log_dir: Optional[Path] = typer.Option(None, "--log-dir", help="write <run key>.log here (INFO and up)"),
             sources: Optional[Path] = typer.Option(None, "--sources", help="source file (YAML/CSV)"),
             run_key: Optional[str] = typer.Option(None, "--run-key", help="default nightly-YYYY-MM-DD[-n]"),
-            as_of: Optional[str] = typer.Option(None, "--as-of", help="crawl date YYYY-MM-DD (default today)")):
+            as_of: Optional[str] = typer.Option(None, "--as-of", help="crawl date YYYY-MM-DD (default today)"),
+            packs: bool = typer.Option(False, "--packs", help="write one WACZ evidence pack per city to "
+                                       "<report dir>/packs/ (signed with SGI_PACK_KEY, timestamped via SGI_TSA_URL)"),
+            include_letters: bool = typer.Option(False, "--include-letters",
+                                                 help="with --packs: put letters' raw pages (personal data) in the packs")):
     """Crawl all cities with all spiders, score, write the run report, exit 3 when a health check fails."""
     if ctx.invoked_subcommand:
         return
@@ -53,6 +57,10 @@ def nightly(ctx: typer.Context,
     kwargs = dict(db_url=url, cities=codes, spiders=spiders or None, framework=framework, report_dir=report_dir,
                   health_file=health, log_dir=log_dir, run_key=run_key, command=" ".join(sys.argv), console=err,
                   as_of=date.fromisoformat(as_of) if as_of else None, quiet=not err.is_terminal)
+    if packs:
+        from sgi.packs import PackOptions
+
+        kwargs["packs"] = PackOptions(include_letters=include_letters).checked()
     if sample_web:
         from sgi.sampleweb.runner import SAMPLE_CRAWL_PORTS, serve_sample_web
 
@@ -74,13 +82,21 @@ def nightly_report(run_key: str = typer.Option(..., "--run-key", help="the run t
                    db: Optional[str] = DbOption,
                    framework: str = FrameworkOption,
                    report_dir: Path = ReportDirOption,
-                   health: Optional[Path] = HealthOption):
+                   health: Optional[Path] = HealthOption,
+                   packs: bool = typer.Option(False, "--packs", help="also write the run's evidence packs (one per city)"),
+                   include_letters: bool = typer.Option(False, "--include-letters",
+                                                        help="with --packs: put letters' raw pages in the packs")):
     """Report and check a run already in the database (crawled here, elsewhere, or on scrapyd nodes)."""
     from sgi.nightly import report_run
     from storage.db import database_url
 
+    options = None
+    if packs:
+        from sgi.packs import PackOptions
+
+        options = PackOptions(include_letters=include_letters).checked()
     result = report_run(db_url=database_url(db), run_key=run_key, previous_key=previous, framework=framework,
-                        report_dir=report_dir, health_file=health)
+                        report_dir=report_dir, health_file=health, packs=options)
     _print_summary(result)
     raise typer.Exit(result.exit_code)
 
@@ -96,6 +112,10 @@ def _print_summary(result) -> None:
     out.print(f"run {run['run_key']}: {run['pages']} pages ({run['unchanged']} unchanged), "
               f"{run['observations']} observations, {run['new_items']} new items, "
               f"{run['changed_indicators']} changed indicators; report {result.paths['markdown']}", highlight=False)
+    for path in result.paths.get("packs", []):
+        out.print(f"evidence pack {path}", highlight=False, soft_wrap=True)
+    for problem in result.paths.get("pack_errors", []):
+        err.print(f"[bold red]error:[/] no evidence pack for {problem}", highlight=False)
     if result.exit_code:
         err.print(f"[bold red]unhealthy:[/] {sum(not c['passed'] for c in result.report['checks'])} check(s) "
                   f"failed (exit code {result.exit_code}); see {result.paths['markdown']}", highlight=False)
@@ -130,3 +150,25 @@ def archive_prune(keep_runs: int = typer.Option(7, "--keep-runs", min=1, help="k
     if plan.missing:
         err.print(f"[yellow]warning:[/] {len(plan.missing)} cited WARC file(s) are missing from the archive, "
                   f"e.g. {plan.missing[0]}", highlight=False)
+
+
+@archive_app.command("index")
+def archive_index(archive_dir: Optional[Path] = typer.Option(None, "--archive-dir",
+                                                            help="default: SGI_ARCHIVE_DIR or warc/ beside the SQLite file"),
+                  output: Optional[Path] = typer.Option(None, "-o", "--output", help="default <archive dir>/index.cdxj"),
+                  db: Optional[str] = DbOption):
+    """Write a CDXJ index of every WARC file of the archive, so pywb can browse the whole archive
+    (run it when no crawl is writing)."""
+    from sgi.errors import SgiError
+    from storage import db as storage_db
+    from storage.db import database_url
+    from storage.wacz import index_archive
+
+    directory = archive_dir or storage_db.archive_dir(database_url(db))
+    if not directory.is_dir():
+        raise SgiError(f"no archive directory {directory}", "give --archive-dir or set SGI_ARCHIVE_DIR")
+    path, files, lines = index_archive(directory, output)
+    out.print(f"wrote {path}: {lines} records of {files} WARC files", highlight=False, soft_wrap=True)
+    out.print("pywb: in a directory with this config.yaml run `wayback --bind 127.0.0.1`:\n"
+              f"collections:\n  sgi:\n    index_paths: {path.resolve()}\n    archive_paths: {directory.resolve()}/",
+              highlight=False, soft_wrap=True)

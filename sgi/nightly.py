@@ -586,8 +586,9 @@ def run_nightly(*, db_url: str, cities: list[str] | None = None, spiders: list[s
                 framework: str = "sgi-default", report_dir: str | Path = "nightly-reports",
                 health_file: str | Path | None = None, log_dir: str | Path | None = None,
                 extra_settings: dict | None = None, run_key: str | None = None, as_of: date | None = None,
-                command: str = "sgi nightly", console=None, quiet: bool = True) -> NightlyResult:
-    """Crawl, score, report, check. Health config is validated before anything is crawled."""
+                command: str = "sgi nightly", console=None, quiet: bool = True, packs=None) -> NightlyResult:
+    """Crawl, score, report, check. Health config is validated before anything is crawled. ``packs``
+    (sgi.packs.PackOptions): also write one WACZ evidence pack per city of the run (write_city_packs)."""
     from sgi.crawl import run_crawl
     from sgi.health import load_checks
 
@@ -614,6 +615,8 @@ def run_nightly(*, db_url: str, cities: list[str] | None = None, spiders: list[s
             report["log_file"] = str(log_path)
         exit_code = apply_checks(report, checks)
         paths = write_report(report, report_dir)
+        if packs is not None:
+            paths["packs"], paths["pack_errors"] = write_city_packs(db_url, key, report_dir, packs)
         for c in report["checks"]:
             (log.info if c["passed"] else log.error)("check %s: %s - %s", c["name"],
                                                      "pass" if c["passed"] else "FAIL", c["summary"])
@@ -625,12 +628,43 @@ def run_nightly(*, db_url: str, cities: list[str] | None = None, spiders: list[s
             handler.close()
 
 
+def write_city_packs(db_url: str, run_key: str, report_dir: str | Path, options) -> tuple[list[Path], list[str]]:
+    """One WACZ per city of the run (``<report dir>/packs/<run key>-<city>.wacz``) holding the records its
+    observations cite. A city whose pack fails is logged and listed; the other cities still get theirs."""
+    from sqlalchemy import text
+
+    from sgi.packs import run_city_evidence, safe_name, write_run_pack
+    from storage import db
+    from storage.wacz import PackError
+
+    with db.get_engine(db_url).connect() as conn:
+        codes = [r[0] for r in conn.execute(text(
+            "SELECT DISTINCT o.city_code FROM observation o JOIN crawl_run r ON r.id = o.run_id "
+            "WHERE r.run_key = :k ORDER BY o.city_code"), {"k": run_key})]
+    written, errors = [], []
+    for code in codes:
+        out = Path(report_dir) / "packs" / f"{safe_name(run_key)}-{code}.wacz"
+        try:
+            ids = run_city_evidence(db_url, run_key, code)
+            written.append(write_run_pack(db_url, out, ids, run_key=run_key, city_code=code, options=options).path)
+            log.info("nightly %s: evidence pack %s", run_key, out)
+        except (PackError, OSError) as exc:
+            log.error("nightly %s: no evidence pack for %s: %s", run_key, code, exc)
+            errors.append(f"{code}: {exc}")
+    return written, errors
+
+
 def report_run(*, db_url: str, run_key: str, previous_key: str | None = None, framework: str = "sgi-default",
-               report_dir: str | Path = "nightly-reports", health_file: str | Path | None = None) -> NightlyResult:
-    """Report and check a run that is already in the database (crawled here or elsewhere)."""
+               report_dir: str | Path = "nightly-reports", health_file: str | Path | None = None,
+               packs=None) -> NightlyResult:
+    """Report and check a run that is already in the database (crawled here or elsewhere); with
+    ``packs`` also write its evidence packs (e.g. after the timestamp authority was down)."""
     from sgi.health import load_checks
 
     checks = load_checks(health_file)
     report = build_report(db_url, run_key, previous_key=previous_key, framework=framework)
     exit_code = apply_checks(report, checks)
-    return NightlyResult(run_key, report, write_report(report, report_dir), exit_code)
+    paths = write_report(report, report_dir)
+    if packs is not None:
+        paths["packs"], paths["pack_errors"] = write_city_packs(db_url, run_key, report_dir, packs)
+    return NightlyResult(run_key, report, paths, exit_code)

@@ -270,6 +270,9 @@ def write_audit_report(data: dict, out: str | Path, archive_dir: str | Path) -> 
         r["evidence_href"] = f"{rel}/{r['snapshot_id']}.html" if r["snapshot_id"] in pages else None
         r["evidence_title"] = pages.get(r["snapshot_id"], {}).get("title")
         r["more_evidence"] = [{"id": s, "href": f"{rel}/{s}.html"} for s in r["snapshot_ids"][1:] if s in pages]
+    if data.get("pack"):
+        for r in data["rows"]:
+            r["pack_ref"] = pack_reference(data["pack"], r["snapshot_id"], data["snapshots"].get(r["snapshot_id"]))
     shot = data.get("screenshot")
     screenshot = None
     if shot:
@@ -280,6 +283,23 @@ def write_audit_report(data: dict, out: str | Path, archive_dir: str | Path) -> 
                                                     status_counts=status_counts(data["rows"]))
     out.write_text(html, encoding="utf-8")
     return out
+
+
+def pack_reference(pack: dict, snapshot_id: str | None, row: dict | None) -> dict | None:
+    """Where a value's record lies in the evidence pack (href, offset, length, replay key), or why it
+    is not there (letters' pages are left out unless the operator included them)."""
+    from sgi.packs import LETTER_SPIDERS
+
+    if not snapshot_id:
+        return None
+    rec = pack["records"].get(snapshot_id)
+    if rec is None:
+        if row and row.get("spider") in LETTER_SPIDERS and not pack.get("letters_included"):
+            return {"withheld": "letters' pages are left out of the pack (personal data; --include-letters)"}
+        return {"withheld": "not in the pack (nothing was archived)"} if row else None
+    ts = "".join(ch for ch in rec["ts"] if ch.isdigit())[:14]
+    return {"href": f"{quote(pack['name'])}#{quote(snapshot_id)}", "offset": rec["offset"], "length": rec["length"],
+            "url": rec["url"], "ts": ts, "replay": f"{ts}/{rec['url']}"}
 
 
 def status_counts(rows: list[dict]) -> dict[str, int]:
