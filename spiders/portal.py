@@ -98,9 +98,10 @@ class PortalSpider(SgiSpider):
         rendered = page.rendered
         if not rendered and (fetch == FETCH_BLOCKED or (fetch == OK and is_empty_shell(page))):
             # One retry through a real browser: JS cookie challenges and single-page shells.
-            state.pending -= 1
-            yield self._request(state, response.url, self.parse_home, role="home", render=True,
-                                sgi_plain_fetch=fetch, sgi_plain_snapshot=ref)
+            retry = self._request(state, response.url, self.parse_home, role="home", render=True,
+                                  sgi_plain_fetch=fetch, sgi_plain_snapshot=ref)
+            state.pending -= 1      # after the retry is counted: the city never sits at 0 in between
+            yield retry
             return
         state.home_ref = ref
         # IPv6 is a DNS and TCP reading: it does not depend on the web server letting us in.
@@ -194,7 +195,6 @@ class PortalSpider(SgiSpider):
         state = response.meta["sgi_state"]
         page = page_from_response(response)
         ref = response.meta.get("sgi_snapshot")
-        state.pending -= 1
         fetch = classify_fetch(page)
         self._note_unread(state, "column", response.url, fetch)
         if fetch == OK:
@@ -204,6 +204,8 @@ class PortalSpider(SgiSpider):
             article = rules.first_article_link(page)
             if article and self._allowed(state, article):
                 yield self._request(state, article, self.parse_article, role="article")
+        # Counted down last: the article may be answered inline (spiders/inline.py) at the yield above.
+        state.pending -= 1
         yield from self._maybe_finish(state)
 
     def parse_article(self, response):
