@@ -83,7 +83,8 @@ class AppsSpider(SgiSpider):
         for state in by_city.values():
             # A city's requests are all counted before the first is yielded: it may be answered, and
             # the city finish, before this generator is resumed.
-            yield from [self._request(state, source, source.start_url, render=bool((source.options or {}).get("render")))
+            yield from [self._request(state, source, source.start_url,
+                                      render=bool((source.options or {}).get("render")))
                         for source in state.sources]
 
     def _request(self, state: CityState, source, url: str, render: bool = False, **meta):
