@@ -96,11 +96,11 @@ class ArchiveReplayMiddleware:
         store = store_for(self.crawler)
         meta = request.meta
         self._enter_hop(request)
-        if self.resume and not meta.get("sgi_live"):
+        if self.resume:
             if not self._taken_loaded:
                 store.load_taken_ids()
                 self._taken_loaded = True
-            answer = self._from_journal(store, request)
+            answer = None if meta.get("sgi_live") else self._from_journal(store, request)
             if answer is not None:
                 return answer
         if self.incremental and meta["sgi_hop"] == 1 and "sgi_snapshot_id" not in meta:
