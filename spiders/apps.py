@@ -81,9 +81,11 @@ class AppsSpider(SgiSpider):
         for source in self.selected_sources():
             by_city.setdefault(source.city_code, CityState(source.city_code, [])).sources.append(source)
         for state in by_city.values():
-            for source in state.sources:
-                render = bool((source.options or {}).get("render"))
-                yield self._request(state, source, source.start_url, render=render)
+            # A city's requests are all counted before the first is yielded: it may be answered, and
+            # the city finish, before this generator is resumed.
+            yield from [self._request(state, source, source.start_url,
+                                      render=bool((source.options or {}).get("render")))
+                        for source in state.sources]
 
     def _request(self, state: CityState, source, url: str, render: bool = False, **meta):
         meta = {"city_code": state.city_code, "sgi_state": state, "sgi_source": source,
@@ -104,19 +106,22 @@ class AppsSpider(SgiSpider):
         app_id = app_id_of(source, store)
         page = page_from_response(response)
         fetch = classify_fetch(page)
-        state.pending -= 1
         shell = is_empty_shell(page)
         if page.rendered and shell and fetch == OK:
             fetch = ERROR           # the browser gave back the empty shell: nothing was read
         if store != "apple" and not page.rendered and (fetch == FETCH_BLOCKED or (fetch == OK and shell)):
             # Single-page stores (and JS challenges): read the page as a browser shows it. Only a shell
             # (not a block) may be rendered a second time: a block gets one browser retry.
-            yield self._request(state, source, response.url, render=True, sgi_plain_fetch=fetch,
-                                sgi_plain_snapshot=ref, sgi_plain_shell=shell and fetch == OK, sgi_render_attempt=1)
+            retry = self._request(state, source, response.url, render=True, sgi_plain_fetch=fetch,
+                                  sgi_plain_snapshot=ref, sgi_plain_shell=shell and fetch == OK, sgi_render_attempt=1)
+            state.pending -= 1      # after the retry is counted: the city never sits at 0 in between
+            yield retry
             return
         if page.rendered and fetch != OK and response.meta.get("sgi_plain_shell") and \
                 response.meta.get("sgi_render_attempt", 0) < MAX_RENDER_ATTEMPTS:
-            yield self._rerender(state, source, response.meta)
+            retry = self._rerender(state, source, response.meta)
+            state.pending -= 1
+            yield retry
             return
         if fetch == OK or (fetch == NOT_FOUND and store != "apple"):
             try:
@@ -138,6 +143,7 @@ class AppsSpider(SgiSpider):
         if listing.url is None or store == "apple":
             listing.url = listing.url or page.url
         state.listings.append((source, listing, ref))
+        state.pending -= 1
         yield from self._maybe_finish(state)
 
     def _rerender(self, state: CityState, source, meta: dict):
@@ -152,11 +158,12 @@ class AppsSpider(SgiSpider):
         source = request.meta["sgi_source"]
         store = store_key(source)
         ref = request.meta.get("sgi_snapshot")
-        state.pending -= 1
         robots = refused_by_robots(failure)
         if request.meta.get("playwright") and request.meta.get("sgi_plain_shell") and not robots and \
                 request.meta.get("sgi_render_attempt", 1) < MAX_RENDER_ATTEMPTS:
-            yield self._rerender(state, source, request.meta)
+            retry = self._rerender(state, source, request.meta)
+            state.pending -= 1
+            yield retry
             return
         plain_blocked = request.meta.get("sgi_plain_fetch") == FETCH_BLOCKED and not request.meta.get("sgi_plain_shell")
         status = BLOCKED if robots or plain_blocked else ERROR
@@ -165,6 +172,7 @@ class AppsSpider(SgiSpider):
         state.listings.append((source, rules.Listing(store=store, app_id=app_id_of(source, store), status=status,
                                                      url=request.url,
                                                      evidence=f"fetch failed: {failure.value!r}"[:300]), ref))
+        state.pending -= 1
         for item in self._maybe_finish(state):
             yield item
 
@@ -185,6 +193,10 @@ class AppsSpider(SgiSpider):
         return int(row[0]) if row and row[0] else None
 
     def _finish(self, state: CityState):
+        # Answers arrive in any order; what the city reports (and the store it cites) follows the
+        # source file's order, so identical runs give identical rows.
+        order = {id(source): n for n, source in enumerate(state.sources)}
+        state.listings.sort(key=lambda entry: order.get(id(entry[0]), len(order)))
         store = store_for(self.crawler)
         engine = store.engine
         apps: dict[str, rules.CityApp] = {}

@@ -28,17 +28,22 @@ For every request (downloader middleware, between HttpCompression (590) and Evid
    ones down the list). A list's first page is due daily, so new items are never missed.
 
 Replayed responses carry the flag 'sgi-replayed' (resume) or 'sgi-reused' (incremental) and
-meta['sgi_reused_from'] (the snapshot whose record holds the body).
+meta['sgi_reused_from'] (the snapshot whose record holds the body). A request with meta['sgi_live'] is
+never answered from the journal or the archive: its spider needs what only a live fetch leaves behind
+(the cookies a browser earns at a JavaScript challenge), not just the body. A timing is never read off
+an archived answer: :func:`fetch_timing` gives the fetch that brought the body over the network.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
+from sqlalchemy import select
 
 from spiders.store import store_for
 from storage import frontier
@@ -95,7 +100,7 @@ class ArchiveReplayMiddleware:
             if not self._taken_loaded:
                 store.load_taken_ids()
                 self._taken_loaded = True
-            answer = self._from_journal(store, request)
+            answer = None if meta.get("sgi_live") else self._from_journal(store, request)
             if answer is not None:
                 return answer
         if self.incremental and meta["sgi_hop"] == 1 and "sgi_snapshot_id" not in meta:
@@ -124,7 +129,7 @@ class ArchiveReplayMiddleware:
         so a request that is not answered here goes its ordinary way unchanged."""
         meta = request.meta
         if (not self.incremental or self.resume or "sgi_logical" in meta or "sgi_snapshot_id" in meta
-                or meta.get("sgi_fresh")):
+                or meta.get("sgi_fresh") or meta.get("sgi_live")):
             return None
         kind, body, _etag, _last_modified = self._decision(store_for(self.crawler), request)
         if kind != "reuse":
@@ -170,7 +175,7 @@ class ArchiveReplayMiddleware:
 
     def _incremental(self, store, request):
         meta = request.meta
-        if meta.get("sgi_fresh"):
+        if meta.get("sgi_fresh") or meta.get("sgi_live"):
             return None   # the spider wants the site's answer now (a retry after an error in a 200)
         meta.pop("sgi_reuse_body", None)
         kind, body, etag, last_modified = self._decision(store, request)
@@ -319,6 +324,42 @@ def replayed_ref(request, response) -> SnapshotRef | None:
         fetched_at = fetched_at.replace(tzinfo=timezone.utc)
     return SnapshotRef(snap["id"], snap["final_url"], fetched_at, snap["digest"], snap["fetch_status"],
                        snap["http_status"])
+
+
+@dataclass(frozen=True)
+class Timing:
+    elapsed_ms: float | None
+    ref: SnapshotRef | None        # the snapshot recording the fetch that was timed
+    source: str                    # 'fetched' (this request), 'journal' (this run, before a resume) or
+                                   # 'archive' (an earlier fetch of the body: a page not due, a 304)
+
+
+def fetch_timing(crawler, response) -> Timing:
+    """How long the fetch that brought this response's body over the network took, and its snapshot.
+    A download: this request's own time. An answer read back from the run's journal (resume): the time
+    recorded with the journalled snapshot. An answer from the archive (a page not due, or a 304 that
+    confirmed the archived body): the time of the full fetch of that body, recorded with its snapshot.
+    Reading a record back is never a load time."""
+    meta = response.meta
+    if REPLAYED not in response.flags and REUSED not in response.flags:
+        return Timing(meta.get("sgi_elapsed_ms"), meta.get("sgi_snapshot"), "fetched")
+    journalled = meta.get("sgi_replayed") if REPLAYED in response.flags else None
+    if journalled and journalled.get("fetch_status") not in ("reused", "not_modified"):
+        return Timing(journalled.get("elapsed_ms"), meta.get("sgi_snapshot"), "journal")
+    origin = meta.get("sgi_reused_from")
+    if not origin:
+        return Timing(None, None, "archive")
+    from storage.models import Snapshot
+
+    with store_for(crawler).engine.connect() as conn:
+        row = conn.execute(select(Snapshot).where(Snapshot.id == origin)).mappings().first()
+    if row is None:
+        return Timing(None, None, "archive")
+    fetched_at = row["fetched_at"]
+    if fetched_at is not None and fetched_at.tzinfo is None:
+        fetched_at = fetched_at.replace(tzinfo=timezone.utc)
+    ref = SnapshotRef(row["id"], row["final_url"], fetched_at, row["digest"], row["fetch_status"], row["http_status"])
+    return Timing(row["elapsed_ms"], ref, "archive")
 
 
 def unchanged(response) -> bool:

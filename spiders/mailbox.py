@@ -228,8 +228,10 @@ class MailboxSpider(SgiSpider):
         return msg.replied and (msg.reply_length is None or msg.reply_date is None)
 
     def _revisit_due(self, url: str) -> bool:
+        """Whether a page whose facts are stored is read again now: on its revisit date in an
+        incremental crawl, always in a full one (`--full`, `sgi audit`: every reading fetched now)."""
         replay = getattr(getattr(self, "crawler", None), "sgi_replay", None)
-        return replay is not None and replay.incremental and replay.revisit_due(url)
+        return replay is not None and replay.revisit_due(url)
 
     def _rechecked(self, board: BoardCrawl, row: dict) -> bool:
         """Whether a stored message is still re-checked for a reply (unreplied, detail read, not too old)."""

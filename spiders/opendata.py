@@ -67,10 +67,13 @@ class OpendataSpider(SgiSpider):
                                             f"source entry unusable: {'; '.join(problems)}"[:300]):
                     yield item
                 continue
-            yield self._request(state, rules.first_request(source.start_url, options), self.parse_list)
+            # Every request of the platform is counted before the first is yielded: the list may be
+            # answered, and the platform finish, before this generator is resumed.
+            requests = [self._request(state, rules.first_request(source.start_url, options), self.parse_list)]
             if options.get("terms_url"):
-                yield self._request(state, rules.RequestSpec(rules.urljoin(source.start_url, options["terms_url"]),
-                                                             role="terms"), self.parse_terms)
+                requests.append(self._request(state, rules.RequestSpec(
+                    rules.urljoin(source.start_url, options["terms_url"]), role="terms"), self.parse_terms))
+            yield from requests
 
     # --- requests ------------------------------------------------------------------------------------------
     def _request(self, state: PlatformCrawl, spec: rules.RequestSpec, callback, **revisit):
@@ -90,13 +93,15 @@ class OpendataSpider(SgiSpider):
         state.reason = state.reason[:1000]
 
     # --- answers -------------------------------------------------------------------------------------------
+    # A callback's own request stays pending until the callback has yielded everything it asks for
+    # (self._answered, last): a request it yields may be answered inline (spiders/inline.py), its
+    # callback running while this one is suspended at the yield, and must not find the platform at 0.
     def parse_list(self, response):
         state: PlatformCrawl = response.meta["sgi_state"]
         spec: rules.RequestSpec = response.meta["sgi_spec"]
         ref = response.meta.get("sgi_snapshot")
-        state.pending -= 1
         if state.failed:
-            yield from self._maybe_finish(state)
+            yield from self._answered(state)
             return
         page = page_from_response(response)
         fetch = classify_fetch(page)
@@ -105,15 +110,15 @@ class OpendataSpider(SgiSpider):
         if fetch != OK:
             self._fail(state, BLOCKED if fetch == FETCH_BLOCKED else ERROR,
                        f"list {spec.url}: {fetch} (HTTP {page.status})", ref)
-            yield from self._maybe_finish(state)
+            yield from self._answered(state)
             return
         opts = rules.adapter_options(state.options)
         if opts["adapter"] == "html":
             result = rules.parse_html_list(page, state.source.start_url, state.options, spec, state.paging)
             for detail in result.details:
-                yield self._request(state, detail, self.parse_detail)
                 # the list's own reading of the dataset (id and link) counts it even if the detail fails
                 state.stubs.setdefault(detail.dataset_id, rules.Dataset(dataset_id=detail.dataset_id, url=detail.url))
+                yield self._request(state, detail, self.parse_detail)
         else:
             result = rules.parse_json_answer(page.body, state.source.start_url, state.options, spec, state.paging)
             if result.error:
@@ -125,7 +130,7 @@ class OpendataSpider(SgiSpider):
                     yield self._request(state, spec, self.parse_list, sgi_fresh=True)
                 else:
                     self._fail(state, ERROR, f"list {spec.url}: {result.error}", ref)
-                yield from self._maybe_finish(state)
+                yield from self._answered(state)
                 return
             for record in result.records:
                 state.records.append(record)
@@ -138,13 +143,12 @@ class OpendataSpider(SgiSpider):
             state.stop_reason = result.stop_reason or ""
             if result.stop_reason and result.stop_reason.startswith("max_pages"):
                 state.incomplete.append(result.stop_reason)
-        yield from self._maybe_finish(state)
+        yield from self._answered(state)
 
     def parse_detail(self, response):
         state: PlatformCrawl = response.meta["sgi_state"]
         spec: rules.RequestSpec = response.meta["sgi_spec"]
         ref = response.meta.get("sgi_snapshot")
-        state.pending -= 1
         page = page_from_response(response)
         fetch = classify_fetch(page)
         if fetch == OK:
@@ -157,12 +161,11 @@ class OpendataSpider(SgiSpider):
         else:
             # The dataset is listed (it counts), but its attributes are unknown this run.
             state.incomplete.append(f"detail {spec.url}: {fetch} (HTTP {page.status})")
-        yield from self._maybe_finish(state)
+        yield from self._answered(state)
 
     def parse_terms(self, response):
         state: PlatformCrawl = response.meta["sgi_state"]
         ref = response.meta.get("sgi_snapshot")
-        state.pending -= 1
         page = page_from_response(response)
         fetch = classify_fetch(page)
         if fetch == OK:
@@ -172,14 +175,13 @@ class OpendataSpider(SgiSpider):
             state.terms = (False, ref, f"terms page {page.url} answers {page.status}")
         else:
             state.terms = (None, ref, f"terms page {page.url}: {fetch} (HTTP {page.status})")
-        yield from self._maybe_finish(state)
+        yield from self._answered(state)
 
     async def on_error(self, failure):
         request = failure.request
         state: PlatformCrawl = request.meta["sgi_state"]
         spec: rules.RequestSpec = request.meta["sgi_spec"]
         ref = request.meta.get("sgi_snapshot")
-        state.pending -= 1
         robots = refused_by_robots(failure)
         reason = f"{spec.role} {request.url}: " + ("robots.txt disallows it" if robots else repr(failure.value))
         if spec.role == "list":
@@ -188,11 +190,14 @@ class OpendataSpider(SgiSpider):
             state.terms = (None, ref, reason[:300])
         else:
             state.incomplete.append(reason[:300])
-        for item in self._maybe_finish(state):
+        for item in self._answered(state):
             yield item
 
     # --- results -------------------------------------------------------------------------------------------
-    def _maybe_finish(self, state: PlatformCrawl):
+    def _answered(self, state: PlatformCrawl):
+        """One request of the platform answered, and all its callback asked for counted: the platform
+        is harvested when none is left."""
+        state.pending -= 1
         if state.pending > 0 or state.done:
             return
         state.done = True

@@ -78,6 +78,9 @@ class PolicySpider(SgiSpider):
         by_city = self.sources_by_city()
         for city, sources in by_city.items():
             state = CityCrawl(city, sources, options=dict(sources[0].options or {}))
+            # All of a city's first requests are counted before the first is yielded: one may be
+            # answered, and the city finish, before this generator is resumed.
+            requests = []
             for source in sources:
                 opts = dict(source.options or {})
                 lists = [{"url": source.start_url, "normative": bool(opts.get("normative")), "api": opts.get("api")}]
@@ -86,13 +89,15 @@ class PolicySpider(SgiSpider):
                                   "api": extra.get("api")})
                 for lst in lists:
                     if lst["api"]:
-                        yield self._api_request(state, source, lst, 1)
+                        requests.append(self._api_request(state, source, lst, 1))
                     else:
                         state.requested.add(lst["url"])
-                        yield self._request(state, source, lst["url"], self.parse_list, role="list", lst=lst, page_no=1)
+                        requests.append(self._request(state, source, lst["url"], self.parse_list, role="list",
+                                                      lst=lst, page_no=1))
                 if opts.get("work_report"):
-                    yield self._request(state, source, urljoin(source.start_url, opts["work_report"]),
-                                        self.parse_report_list, role="report_list")
+                    requests.append(self._request(state, source, urljoin(source.start_url, opts["work_report"]),
+                                                  self.parse_report_list, role="report_list"))
+            yield from requests
 
     # --- requests ----------------------------------------------------------------------------------
     def _request(self, state: CityCrawl, source, url: str, callback, role: str, **meta):

@@ -316,6 +316,10 @@ class PolitenessMiddleware:
         return None
 
     def process_response(self, request, response, spider=None):
+        if request.meta.get("playwright") and {"sgi-replayed", "sgi-reused"} & set(response.flags):
+            # Answered from the journal or the archive (spiders/incremental.py): the site was not asked,
+            # so a browser retry is still to come (a spider re-rendering for the challenge's cookies).
+            self._browser_retried.discard(request.url)
         if fetch_status_of(request, response) == BLOCKED:
             host = request.meta.get("download_slot") or urlparse_cached(request).hostname or ""
             self.crawler.stats.inc_value(f"sgi/blocked/{host}")

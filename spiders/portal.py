@@ -24,6 +24,7 @@ from collectors.inspection import MAX_BROKEN_LINK_SAMPLE, MAX_COLUMNS_SAMPLED
 from sgi import indicators as indicator_registry
 from spiders import browser
 from spiders.base import SgiSpider, page_from_response
+from spiders.incremental import REPLAYED, REUSED, fetch_timing
 from spiders.robots import refused_by_robots
 
 RULE_VERSION = "1"
@@ -53,6 +54,7 @@ class CityCrawl:
     link_results: list = field(default_factory=list)      # (url, 'ok'|'broken'|'excluded', ref)
     ipv6: Finding | None = None
     cookies: dict = field(default_factory=dict)           # from a browser that passed a challenge
+    load_ref: object = None                               # the snapshot whose fetch homepage_load_ms timed
     unread: list = field(default_factory=list)            # (role, url, 'blocked'|'error') pages we could not read
     done: bool = False
 
@@ -96,11 +98,23 @@ class PortalSpider(SgiSpider):
         page = page_from_response(response)
         fetch = classify_fetch(page)
         rendered = page.rendered
+        if (rendered and not state.cookies and response.meta.get("sgi_plain_fetch") == FETCH_BLOCKED
+                and not response.meta.get("sgi_live") and (REPLAYED in response.flags or REUSED in response.flags)):
+            # The browser got through the site's challenge in an earlier process (a resumed run's
+            # journal, a page not due read from the archive); its cookies went with it, and the site's
+            # other pages refuse a plain client without them. Render it again, live, to earn them.
+            retry = self._request(state, response.url, self.parse_home, role="home", render=True, sgi_live=True,
+                                  sgi_plain_fetch=FETCH_BLOCKED,
+                                  sgi_plain_snapshot=response.meta.get("sgi_plain_snapshot"))
+            state.pending -= 1
+            yield retry
+            return
         if not rendered and (fetch == FETCH_BLOCKED or (fetch == OK and is_empty_shell(page))):
             # One retry through a real browser: JS cookie challenges and single-page shells.
-            state.pending -= 1
-            yield self._request(state, response.url, self.parse_home, role="home", render=True,
-                                sgi_plain_fetch=fetch, sgi_plain_snapshot=ref)
+            retry = self._request(state, response.url, self.parse_home, role="home", render=True,
+                                  sgi_plain_fetch=fetch, sgi_plain_snapshot=ref)
+            state.pending -= 1      # after the retry is counted: the city never sits at 0 in between
+            yield retry
             return
         state.home_ref = ref
         # IPv6 is a DNS and TCP reading: it does not depend on the web server letting us in.
@@ -119,7 +133,9 @@ class PortalSpider(SgiSpider):
         state.home_page = page
         state.page_refs[page.url] = ref
         state.findings.append(rules.extract_portal(page, self.crawl_date))
-        state.findings.append(self._transport_findings(page, response, ref))
+        timing = fetch_timing(self.crawler, response)
+        state.load_ref = timing.ref
+        state.findings.append(self._transport_findings(page, response, ref, timing))
         # Everything below fans out; findings are merged once all answers are in.
         for request in self._fan_out(state, page):
             yield request
@@ -142,13 +158,18 @@ class PortalSpider(SgiSpider):
             # Some portals have no 网站地图 link but publish /sitemap.xml.
             yield self._request(state, page.absolute("/sitemap.xml"), self.parse_sitemap, role="sitemap")
 
-    def _transport_findings(self, page, response, ref) -> dict[str, Finding]:
+    def _transport_findings(self, page, response, ref, timing=None) -> dict[str, Finding]:
         out = {}
         out["portal_reachable"] = Finding("portal_reachable", True, OK, f"HTTP {page.status} {page.url}",
                                           "portal.reachable", RULE_VERSION)
-        elapsed = response.meta.get("sgi_elapsed_ms")
+        timing = timing or fetch_timing(self.crawler, response)
+        elapsed = timing.elapsed_ms
         how = "rendered by Chromium: request to settled document" if page.rendered else \
             "crawler wall time, request to full body"
+        if timing.source == "archive" and timing.ref is not None:
+            # Read back from the archive in this run: the time is that of the fetch that got the body.
+            when = timing.ref.fetched_at.strftime("%Y-%m-%d %H:%M UTC") if timing.ref.fetched_at else "earlier"
+            how += f"; measured at the fetch of {when} (this run read the page from the archive)"
         if elapsed is not None:
             out["homepage_load_ms"] = Finding("homepage_load_ms", round(elapsed, 1), OK, how, "portal.load_ms",
                                               RULE_VERSION)
@@ -194,7 +215,6 @@ class PortalSpider(SgiSpider):
         state = response.meta["sgi_state"]
         page = page_from_response(response)
         ref = response.meta.get("sgi_snapshot")
-        state.pending -= 1
         fetch = classify_fetch(page)
         self._note_unread(state, "column", response.url, fetch)
         if fetch == OK:
@@ -204,6 +224,8 @@ class PortalSpider(SgiSpider):
             article = rules.first_article_link(page)
             if article and self._allowed(state, article):
                 yield self._request(state, article, self.parse_article, role="article")
+        # Counted down last: the article may be answered inline (spiders/inline.py) at the yield above.
+        state.pending -= 1
         yield from self._maybe_finish(state)
 
     def parse_article(self, response):
@@ -280,6 +302,8 @@ class PortalSpider(SgiSpider):
                 yield from self._unknown(state, (code,), could_be_on)
                 continue
             ref = refs_by_url.get(finding.url) or home
+            if code == "homepage_load_ms":
+                ref = state.load_ref or ref     # the fetch that was timed (an earlier one, when reused)
             yield self.observe(state.city_code, finding, ref)
         yield from self._inspection_items(state)
         if state.ipv6 is not None:
