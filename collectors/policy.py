@@ -77,6 +77,7 @@ class PolicyLexicon:
     env_terms: tuple
     term_index: dict            # folded term -> [(category, weight)]
     matcher: Any                # compiled alternation of every term, longest first
+    explains: tuple = ()        # interpretation titles: not policies, but keep the explained document's topic
 
 
 def fold(text: str) -> str:
@@ -128,6 +129,12 @@ def parse_lexicon(data: Any, path: str) -> PolicyLexicon:
             not_policy.append(re.compile(pattern))
         except re.error as exc:
             raise ConfigError(path, line_of(data, "not_policy"), f"bad regex {pattern!r}: {exc}") from None
+    explains = []
+    for pattern in data.get("explains") or []:
+        try:
+            explains.append(re.compile(pattern))
+        except re.error as exc:
+            raise ConfigError(path, line_of(data, "explains"), f"bad regex {pattern!r}: {exc}") from None
     neutral = tuple(fold(t) for t in data.get("neutral") or [])
     for t in neutral:
         index.setdefault(t, [])
@@ -138,7 +145,8 @@ def parse_lexicon(data: Any, path: str) -> PolicyLexicon:
         version=str(data.get("version") or "1"), title_weight=float(data.get("title_weight", 3)),
         body_max_hits=int(data.get("body_max_hits", 3)), threshold=float(data.get("threshold", 6)),
         body_only_threshold=float(data.get("body_only_threshold", 10)), categories=cats, neutral=neutral,
-        not_policy=tuple(not_policy), env_terms=env, term_index=index, matcher=_alternation(index))
+        not_policy=tuple(not_policy), env_terms=env, term_index=index, matcher=_alternation(index),
+        explains=tuple(explains))
 
 
 @lru_cache(maxsize=4)
@@ -178,13 +186,50 @@ def is_not_policy(title: str, lex: PolicyLexicon | None = None) -> str | None:
     return None
 
 
+_QUOTED = re.compile(r"《([^《》]{2,})》")
+_ABOUT = re.compile(r"关于")
+
+
+def title_focus(title: str) -> str:
+    """The part of a title that names the document's subject.
+
+    Real titles wrap the subject: 江西省人民政府办公厅关于印发《江西省政务服务“好差评”管理办法》的通知,
+    解读《…》, 国家知识产权局《关于…》的公告. The quoted document's title is what counts (all quoted
+    titles when several are); without quotes, what follows the first 关于 (the issuer before it, such as
+    工业和信息化部, says who wrote it, not what it is about); else the whole title."""
+    t = unicodedata.normalize("NFKC", title or "").strip()
+    quoted = _QUOTED.findall(t)
+    if quoted:
+        return " ".join(title_focus(q) if _ABOUT.search(q) else q for q in quoted)
+    m = _ABOUT.search(t)
+    if m and m.end() < len(t):
+        return t[m.end():]
+    return t
+
+
+def explains_pattern(title: str, lex: PolicyLexicon | None = None) -> str | None:
+    """The `explains` pattern an interpretation title (解读 / 图解 ...) matches, else None."""
+    lex = lex or load_lexicon()
+    t = unicodedata.normalize("NFKC", title or "").strip()
+    for pattern in lex.explains:
+        if pattern.search(t):
+            return pattern.pattern
+    return None
+
+
 def classify(title: str, body: str, lex: PolicyLexicon | None = None) -> Classification:
-    """Categories of a document from its title and body text (see the lexicon's header)."""
+    """Categories of a document from its title and body text (see the lexicon's header).
+
+    Evidence: ``rules`` has one line per category that fired, naming every term with where it was found
+    (the title's subject or the body), its weight and multiplier, the sum and the threshold it reached;
+    ``scores`` keeps every category's sum, fired or not."""
     lex = lex or load_lexicon()
     excluded = is_not_policy(title, lex)
     if excluded:
         return Classification(False, [], [], [f"not_policy: title matches /{excluded}/"])
-    title_hits, body_hits = _hits(title, lex), _hits(body, lex)
+    explained = explains_pattern(title, lex)
+    focus = title_focus(title)
+    title_hits, body_hits = _hits(focus, lex), _hits("" if explained else body, lex)
     scores: dict[str, float] = {}
     parts: dict[str, list] = {}
     titled: set[str] = set()
@@ -199,6 +244,11 @@ def classify(title: str, body: str, lex: PolicyLexicon | None = None) -> Classif
             scores[code] = scores.get(code, 0) + w * k
             parts.setdefault(code, []).append(f"body '{term}'x{n} {w:g}x{k}")
     cats, rules = [], []
+    if explained:
+        rules.append(f"not_policy: title matches /{explained}/ (an interpretation; categories are those of the "
+                     f"document it explains: {focus})")
+    elif focus != unicodedata.normalize("NFKC", title or "").strip():
+        rules.append(f"title subject: {focus}")
     for code in CATEGORY_CODES:
         s = scores.get(code, 0)
         need = lex.threshold if code in titled else lex.body_only_threshold
@@ -208,7 +258,17 @@ def classify(title: str, body: str, lex: PolicyLexicon | None = None) -> Classif
     groups = [g for g in GROUPS if any(lex.categories[c].group == g for c in cats)]
     if not cats:
         rules.append("no category reached its threshold")
-    return Classification(True, cats, groups, rules, scores)
+    return Classification(not explained, cats, groups, rules, scores)
+
+
+def main_group(cls: Classification, lex: PolicyLexicon | None = None) -> str | None:
+    """The group a document is mainly about: its only group, or of two the one with the higher summed
+    score of fired categories (ties: digital_gov); None when it has none."""
+    if len(cls.groups) < 2:
+        return cls.groups[0] if cls.groups else None
+    lex = lex or load_lexicon()
+    total = {g: sum(cls.scores.get(c, 0) for c in cls.categories if lex.categories[c].group == g) for g in GROUPS}
+    return max(GROUPS, key=lambda g: (total[g], g == "digital_gov"))
 
 
 # ------------------------------------------------------------------------------------------------
