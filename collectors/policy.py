@@ -306,7 +306,8 @@ LABELS = {
     "subject": ("主题分类", "主题", "信息分类", "分类", "所属主题", "主题类别"),
     "issuer": ("发文机关", "发布机构", "发文单位", "发布单位", "发文机构", "成文单位", "制发机关", "公开主体",
                "信息来源单位", "发布机关", "发文部门"),
-    "written_date": ("成文日期", "发文日期", "印发日期", "生成日期", "签发日期"),
+    # 成文日期 and its synonyms only: 生成日期 (TRS) is when the page was generated, not the document written.
+    "written_date": ("成文日期", "发文日期", "印发日期", "签发日期"),
     "title": ("标题", "名称", "文件名称", "信息名称", "公文标题"),
     "doc_number": ("发文字号", "文号", "发文号", "文件编号", "文件字号"),
     "published_date": ("发布日期", "公开日期", "发布时间", "公开时间", "发文时间"),
@@ -356,9 +357,39 @@ def _label_key(text: str) -> str | None:
     return _LABEL_OF.get(t)
 
 
-def _meta_pairs(soup) -> list[tuple[str, str, str]]:
-    """(key, raw label, value) from label cells/elements followed by a value."""
+_ALL_LABELS = sorted({fold(l) for ls in LABELS.values() for l in ls} | {"生成日期", "组配分类", "浏览次数", "来源"},
+                     key=len, reverse=True)
+_LEADING_LABEL = re.compile(r"^(?:" + "|".join(re.escape(l) for l in _ALL_LABELS) + r")(?:[:：]|$)")
+
+
+def _is_label_text(text: str) -> bool:
+    """True when a text is, or starts with, a metadata label ('主题分类: 科技' is the next field, not a value)."""
+    return bool(_LEADING_LABEL.match(fold(text)))
+
+
+def _grid_pairs(soup) -> list[tuple[str, str, str]]:
+    """Hanweb/大汉-style grids: a row of label cells above a row of value cells, read column by column."""
     pairs = []
+    for tr in soup.find_all("tr"):
+        cells = tr.find_all(["td", "th"], recursive=False)
+        keys = [_label_key(_clean(c.get_text(" "))) for c in cells]
+        if len(cells) < 2 or not all(keys):
+            continue
+        nxt = tr.find_next_sibling("tr")
+        values = nxt.find_all(["td", "th"], recursive=False) if nxt is not None else []
+        if len(values) != len(cells):
+            continue
+        for cell, key, value in zip(cells, keys, values):
+            text = _clean(value.get_text(" "))
+            if not _is_label_text(text):
+                pairs.append((key, _clean(cell.get_text(" ")), text))
+    return pairs
+
+
+def _meta_pairs(soup) -> list[tuple[str, str, str]]:
+    """(key, raw label, value) from label cells/elements followed by a value. A value that is itself a
+    label (an empty cell followed by the next field) is read as empty."""
+    pairs = _grid_pairs(soup)
     for el in soup.find_all(["td", "th", "dt", "label", "b", "strong", "span", "em", "div", "li", "p"]):
         own = _clean(el.get_text(" "))
         if not own or len(own) > 14:
@@ -382,7 +413,9 @@ def _meta_pairs(soup) -> list[tuple[str, str, str]]:
                 value = _clean(sib.get_text(" "))
             elif rest and len(rest) < 200:
                 value = re.split(r"\s{2,}", rest)[0]
-        if value is not None and _label_key(value) is None:
+        if value is not None and _is_label_text(value):
+            value = ""
+        if value is not None:
             pairs.append((key, own, value.lstrip(":： ").strip()))
     return pairs
 
@@ -490,6 +523,9 @@ def _title_from_head(soup) -> str | None:
     """The document title when no metadata field gives it: a heading that the <title> repeats or that
     reads like a document name (关于 / 通知 / 办法 ...), never the site banner."""
     head = _clean(soup.title.get_text()) if soup.title else ""
+    article_title = soup.find("meta", attrs={"name": re.compile(r"^ArticleTitle$", re.I)})
+    if article_title is not None and _clean(article_title.get("content")):
+        return _clean(article_title["content"])     # the CMS's own title field (TRS, Hanweb)
     candidates = []
     for name in ("ArticleTitle", "title", "dc.title"):
         m = soup.find("meta", attrs={"name": re.compile(f"^{re.escape(name)}$", re.I)})
@@ -511,9 +547,36 @@ def _title_from_head(soup) -> str | None:
     return candidates[0] if candidates else None
 
 
+_NO_VALUE = ("", "无", "暂无", "-", "—", "/", "／", "null", "none")
+_SIGNATURE_DATE = re.compile(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
+
+
+def signature_date(body: str) -> date | None:
+    """The date under the signature: a line that is only a date (2020年2月5日) among the last lines of
+    the body, before notes such as （此件主动公开） and related links."""
+    lines = [_clean(l) for l in (body or "").splitlines() if _clean(l)]
+    for line in reversed(lines[-8:]):
+        if _SIGNATURE_DATE.match(line.replace(" ", "")):
+            return parse_cn_date(line)
+    return None
+
+
+def qualify_issuer(issuer: str | None, province: str | None = None, city: str | None = None) -> str | None:
+    """An issuer written without its place ('省政府办公厅', '省市场监管局', '市大数据局') gets the place of the
+    site it was read on: '江西省政府办公厅'. Already-qualified names are unchanged."""
+    if not issuer:
+        return issuer
+    if issuer.startswith("省") and province and province.endswith("省"):
+        return province + issuer[1:]
+    if issuer.startswith("市") and city and city.endswith("市"):
+        return city + issuer[1:]
+    return issuer
+
+
 @page_rule
-def parse_detail(page: Page) -> PolicyDoc:
-    """Fields, body text and attachment links of a policy detail page."""
+def parse_detail(page: Page, province: str | None = None, city: str | None = None) -> PolicyDoc:
+    """Fields, body text and attachment links of a policy detail page. ``province`` / ``city`` (e.g.
+    '江西省', '深圳市') are where the site is: an issuer written '省…厅' / '市…局' keeps its place."""
     soup = _strip(page.soup)
     doc = PolicyDoc(url=page.url)
     values: dict[str, str] = {}
@@ -525,14 +588,20 @@ def parse_detail(page: Page) -> PolicyDoc:
     body = _block_text(body_el)
     doc.title = values.get("title") or _title_from_head(soup)
     raw_no = values.get("doc_number")
+    if raw_no is not None and fold(raw_no).lower() in _NO_VALUE:
+        raw_no = None           # '文号：无' is a document without a number
     doc.doc_number_raw = raw_no
     doc.doc_number = normalize_doc_number(raw_no) or (None if raw_no else find_doc_number(body))
     if raw_no and not doc.doc_number and raw_no.strip() not in ("", "无", "-", "/"):
         doc.doc_number = _clean(raw_no)
-    doc.issuer = values.get("issuer")
+    issuer = values.get("issuer")
+    if not issuer:
+        m = soup.find("meta", attrs={"name": re.compile(r"^ContentSource$", re.I)})
+        issuer = _clean(m.get("content")) if m else None
+    doc.issuer = qualify_issuer(issuer or None, province, city)
     doc.index_number = values.get("index_number")
     doc.subject = values.get("subject")
-    doc.written_date = parse_cn_date(values.get("written_date"))
+    doc.written_date = parse_cn_date(values.get("written_date")) or signature_date(body)
     doc.published_date = parse_cn_date(values.get("published_date"))
     if doc.published_date is None:
         for name in ("PubDate", "pubdate", "publishdate", "firstpublishedtime"):

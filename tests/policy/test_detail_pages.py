@@ -58,7 +58,8 @@ def test_fragment_without_html_or_head():
     assert doc.title == "关于印发《某市新型智慧城市建设行动计划（2024—2026年）》的通知"
     assert doc.doc_number == "某府办〔2024〕7号"
     assert doc.published_date.isoformat() == "2024-03-05"
-    assert doc.issuer is None and doc.index_number is None and doc.written_date is None
+    assert doc.issuer is None and doc.index_number is None
+    assert doc.written_date.isoformat() == "2024-03-01"      # no 成文日期 field: the date under the signature
     assert cls.categories == ["smart_city"]            # a title-only match: the body only repeats the title
 
 
