@@ -35,7 +35,7 @@ from collectors.memo import page_rule
 from sgi.errors import ConfigError
 from sgi.yamlconf import line_of, load_yaml
 
-RULE_VERSION = "1"
+RULE_VERSION = "2"   # 2: lexicon v2, titles read for their subject, metadata from real layouts (issue 20)
 LEXICON_PATH = Path(__file__).parent / "lexicons" / "policy.yaml"
 
 GROUPS = ("digital_gov", "digital_ecosystem")

@@ -561,10 +561,17 @@ def _fold(t: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", t))
 
 
-def env_truth(paras: list[str]) -> float:
-    from collectors.policy import load_lexicon    # the lexicon is data shared with the crawler
+# The environmental terms of work_report_env_term_freq, as data of the sample web (the indicator's
+# definition); the crawler's lexicon (collectors/lexicons/policy.yaml env_terms) is checked against it by
+# tests/sampleweb/test_truth_boundary.py, never imported.
+ENV_TERMS = ("生态环境", "生态文明", "生态保护", "生态修复", "环境保护", "环境治理", "污染防治", "大气污染", "水污染", "土壤污染",
+             "碳达峰", "碳中和", "节能减排", "节能降碳", "绿色发展", "绿色低碳", "低碳", "新能源", "清洁能源", "可再生能源", "蓝天",
+             "碧水", "净土", "空气质量", "污水处理", "垃圾分类", "河长制", "林长制", "植树造林", "湿地", "生物多样性", "环保", "减排",
+             "排放", "扬尘", "黑臭水体", "固体废物", "双碳")
 
-    terms = sorted(set(load_lexicon().env_terms), key=lambda t: (-len(t), t))
+
+def env_truth(paras: list[str]) -> float:
+    terms = sorted(set(ENV_TERMS), key=lambda t: (-len(t), t))
     text = "".join(_fold(p) for p in paras)
     n, i = 0, 0
     while i < len(text):
