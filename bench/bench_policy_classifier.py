@@ -14,12 +14,15 @@ What is measured, on title + body excerpt (what a list or detail page gives):
   parameters (threshold, title weight) are tuned on one side and measured on the other, both directions;
   beside it a character n-gram logistic regression trained on one side and measured on the other, the
   statistical alternative, so the lexicon is compared with a learned model on held-out rows;
+* a term ablation per direction: the lexicon without the v2 terms that fire only on the held-out side,
+  once keeping the terms the annotation guide (the README's 'Label groups') or the issue names, once
+  without that exception (pessimistic); the first is the reported held-out figure;
 * the first lexicon (v1, written with the sample web, before real documents were read) as the baseline.
 
 Honesty note, also stored in the results: the v2 term list was written from the README's group
 definitions and domain knowledge with the whole development set visible, so its figures on this set are
-in-sample for the term list; the held-out figures are held-out for the tuned parameters and for the
-learned model. The project is measured on other jurisdictions' documents it never sees.
+in-sample for the term list; the term ablation estimates what a writer who had not seen the held-out
+side would reach, and the learned model is held out by construction. The project is measured on other jurisdictions' documents it never sees.
 """
 
 from __future__ import annotations
@@ -118,6 +121,52 @@ def tune(rows: list[dict], lex) -> tuple[float, float]:
     return best[1]
 
 
+# --- term ablation: as if the lexicon had been written without seeing the held-out side ---------------
+
+def _fired_terms(rows: list[dict], lex) -> set[str]:
+    from collectors import policy
+
+    out: set[str] = set()
+    for r in rows:
+        out |= set(policy._hits(policy.title_focus(r["title"]), lex)) | set(policy._hits(r.get("body_excerpt") or "", lex))
+    return out
+
+
+# The terms issue 20 names (written before the lexicon v2, from knowledge of the domain, not of rows).
+ISSUE_TERMS = ("政务新媒体", "政府网站", "一网通办", "一网统管", "数据共享", "电子证照", "政务云", "互联网+监管", "两化融合", "信息化",
+               "数字人民币", "政务公开", "双随机、一公开", "公开招聘")
+
+
+def guide_text(folder: Path) -> str:
+    """The annotation guide: the 'Label groups' section of the development set's README."""
+    readme = (folder / "README.md").read_text(encoding="utf-8") if (folder / "README.md").is_file() else ""
+    start = readme.find("## Label groups")
+    end = readme.find("## Counts", start)
+    return readme[start:end] if start >= 0 else ""
+
+
+def ablated_lexicon(lex, v1, train: list[dict], test: list[dict], known: str = ""):
+    """The shipped lexicon without every category term that v2 added (not in v1) and that fires on the
+    held-out side only, as if the lexicon had been written without seeing that side. With ``known`` (the
+    annotation guide and the issue's term list), terms named there are kept: a writer knows them without
+    reading any row. Without it the ablation is pessimistic (it drops 政府网站, 5G ...)."""
+    from collectors import policy
+    from sgi.yamlconf import load_yaml
+
+    old_terms = set(v1.term_index)
+    category_terms = {t for t, cats in lex.term_index.items() if cats}
+    known = policy.fold(known)
+    drop = {t for t in _fired_terms(test, lex) - _fired_terms(train, lex)
+            if t in category_terms and t not in old_terms and t not in known}
+    data = load_yaml(str(policy.LEXICON_PATH))
+    cats = {code: {**entry, "terms": {t: w for t, w in entry["terms"].items() if policy.fold(str(t)) not in drop}}
+            for code, entry in data["categories"].items()}
+    for code, entry in cats.items():
+        if not entry["terms"]:
+            entry["terms"] = {"\u0000": 1}     # a category keeps one unmatchable term (the loader needs one)
+    return policy.parse_lexicon({**data, "categories": cats}, "ablated"), sorted(drop)
+
+
 # --- a character n-gram logistic regression (the statistical alternative) ---------------------------
 
 def _features(title: str, body: str) -> Counter:
@@ -172,7 +221,8 @@ class NgramModel:
 
 # --- the benchmark ---------------------------------------------------------------------------------
 
-def evaluate(rows: list[dict]) -> dict:
+def evaluate(rows: list[dict], known: str = "") -> dict:
+    """The report; ``known`` is the annotation guide's text (see :func:`ablated_lexicon`)."""
     from collectors import policy
 
     lex = policy.load_lexicon()
@@ -182,25 +232,34 @@ def evaluate(rows: list[dict]) -> dict:
     report["by_side"] = {s: metrics(predict(rs, lex)) for s, rs in by_side.items()}
     report["by_jurisdiction"] = {j: metrics(predict([r for r in rows if r["jurisdiction"] == j], lex))
                                  for j in sorted({r["jurisdiction"] for r in rows})}
+    from sgi.yamlconf import load_yaml
+
+    v1_path = REPO / "bench" / "data" / "policy_lexicon_v1.yaml"
+    v1 = policy.parse_lexicon(load_yaml(str(v1_path)), str(v1_path))
     held = {}
     for train, test in (("national", "jiangxi"), ("jiangxi", "national")):
         t, w = tune(by_side[train], lex)
         tuned = replace(lex, threshold=t, title_weight=w)
         model = NgramModel().fit(by_side[train])
+        ablated, dropped = ablated_lexicon(lex, v1, by_side[train], by_side[test])
+        guided, guided_dropped = ablated_lexicon(lex, v1, by_side[train], by_side[test],
+                                                 known + " " + " ".join(ISSUE_TERMS))
         held[f"{train}->{test}"] = {
             "lexicon_tuned": {"threshold": t, "title_weight": w, **metrics(predict(by_side[test], tuned))},
+            "lexicon_without_test_only_terms": {
+                "dropped_terms": dropped, **metrics(predict(by_side[test], replace(ablated, threshold=t, title_weight=w)))},
+            "lexicon_without_test_only_terms_not_in_guide": {
+                "dropped_terms": guided_dropped,
+                **metrics(predict(by_side[test], replace(guided, threshold=t, title_weight=w)))},
             "ngram_model": metrics(model.predict(by_side[test])),
         }
     report["held_out"] = held
-    v1 = REPO / "bench" / "data" / "policy_lexicon_v1.yaml"
-    if v1.is_file():
-        from sgi.yamlconf import load_yaml
-
-        old = policy.parse_lexicon(load_yaml(str(v1)), str(v1))
-        report["baseline_lexicon_v1"] = {s: metrics(predict(rs, old)) for s, rs in by_side.items()}
+    report["baseline_lexicon_v1"] = {s: metrics(predict(rs, v1)) for s, rs in by_side.items()}
     report["note"] = ("v2 terms were written from the dataset README's group definitions and domain knowledge with "
                       "the whole set visible: lexicon figures are in-sample for the term list; 'held_out' tunes the "
-                      "free parameters (and trains the n-gram model) on one side and measures on the other")
+                      "free parameters (and trains the n-gram model) on one side and measures on the other, and "
+                      "removes the terms only the held-out side's rows motivated (keeping those the annotation "
+                      "guide or the issue names, or not: pessimistic)")
     return report
 
 
@@ -209,24 +268,36 @@ def run() -> dict:
     if folder is None:
         print("   skipped: the development set (../shared/reference/real-policies) is not here")
         return {}
-    report = evaluate(load_rows(folder))
+    report = evaluate(load_rows(folder), guide_text(folder))
     held = report["held_out"]
-    macro = {k: v["lexicon_tuned"]["macro_f1"] for k, v in held.items()}
-    dg = {k: v["lexicon_tuned"]["groups"]["digital_gov"] for k, v in held.items()}
-    worst_macro = min(macro.values())
+    # The held-out figure: parameters tuned on the other side, and the lexicon without the terms only the
+    # held-out side's rows motivated (terms the annotation guide or the issue names are kept).
+    guided = {k: v["lexicon_without_test_only_terms_not_in_guide"] for k, v in held.items()}
+    worst_macro = min(v["macro_f1"] for v in guided.values())
+    dg = {k: v["groups"]["digital_gov"] for k, v in guided.items()}
     dg_ok = all(d["recall"] >= TARGET_DG and d["precision"] >= TARGET_DG for d in dg.values())
+    shipped = report["all"]
     return {
-        "policy_classifier_macro_f1_heldout": {
-            "value": worst_macro, "unit": "macro-F1 (digital_gov, digital_ecosystem), worse of the two held-out "
-                                          "directions (tuned on one jurisdiction, measured on the other)",
-            "target": f">= {TARGET_MACRO_F1} (issue 20)", "ok": worst_macro >= TARGET_MACRO_F1,
+        "policy_classifier_macro_f1": {
+            "value": shipped["macro_f1"],
+            "unit": "macro-F1 (digital_gov, digital_ecosystem) of the shipped lexicon on all 302 development rows "
+                    "(in-sample for its term list: written with the set visible); by side: "
+                    + ", ".join(f"{s} {v['macro_f1']}" for s, v in report["by_side"].items()),
+            "target": f">= {TARGET_MACRO_F1} (issue 20)", "ok": shipped["macro_f1"] >= TARGET_MACRO_F1,
             "detail": report},
+        "policy_classifier_macro_f1_heldout": {
+            "value": worst_macro,
+            "unit": "macro-F1, worse of the two directions: parameters tuned on one jurisdiction, measured on the "
+                    "other with the terms only the held-out side motivated removed; "
+                    + ", ".join(f"{k} {v['macro_f1']}" for k, v in guided.items()),
+            "target": f">= {TARGET_MACRO_F1} (issue 20)", "ok": worst_macro >= TARGET_MACRO_F1,
+            "detail": {k: {n: v[n]["macro_f1"] for n in v} for k, v in held.items()}},
         "policy_classifier_dg_recall_heldout": {
             "value": min(d["recall"] for d in dg.values()),
-            "unit": "digital_gov recall, worse held-out direction (precision: "
-                    + ", ".join(f"{k} {d['precision']}" for k, d in dg.items()) + ")",
+            "unit": "digital_gov recall, worse held-out direction (as above); "
+                    + ", ".join(f"{k} R {d['recall']} P {d['precision']} (n={d['support']})" for k, d in dg.items()),
             "target": f"recall >= {TARGET_DG} at precision >= {TARGET_DG} (issue 20)", "ok": dg_ok,
-            "detail": {k: d for k, d in dg.items()}},
+            "detail": dg},
     }
 
 
@@ -237,4 +308,4 @@ if __name__ == "__main__":
     if folder is None:
         print("development set not found")
     else:
-        print(json.dumps(evaluate(load_rows(folder)), ensure_ascii=False, indent=1))
+        print(json.dumps(evaluate(load_rows(folder), guide_text(folder)), ensure_ascii=False, indent=1))

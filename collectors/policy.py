@@ -168,13 +168,32 @@ class Classification:
     scores: dict = field(default_factory=dict)
 
 
+# The government's own use of a technology is digital government: a digital_ecosystem term right after
+# 政务 / 政府 (政务大数据, 政务区块链, 政府人工智能) counts for dg_overall, as the pseudo-term '政务·大数据'.
+GOV_PREFIXES = ("政务", "政府")
+
+
 def _hits(text: str, lex: PolicyLexicon) -> dict[str, int]:
     out: dict[str, int] = {}
     if lex.matcher is None:
         return out
-    for m in lex.matcher.finditer(fold(text)):
-        out[m.group(0)] = out.get(m.group(0), 0) + 1
+    t = fold(text)
+    for m in lex.matcher.finditer(t):
+        term = m.group(0)
+        before = t[max(0, m.start() - 2):m.start()]
+        cats = lex.term_index.get(term, [])
+        if before in GOV_PREFIXES and cats and all(lex.categories[c].group == "digital_ecosystem" for c, _w in cats):
+            term = f"{before}·{term}"
+        out[term] = out.get(term, 0) + 1
     return out
+
+
+def _weights(term: str, lex: PolicyLexicon) -> list:
+    """[(category, weight)] of a matched term (a '政务·X' pseudo-term counts X's weight for dg_overall)."""
+    if "·" in term and term not in lex.term_index:
+        _prefix, base = term.split("·", 1)
+        return [("dg_overall", max(w for _c, w in lex.term_index[base]))]
+    return lex.term_index.get(term, [])
 
 
 def is_not_policy(title: str, lex: PolicyLexicon | None = None) -> str | None:
@@ -195,12 +214,14 @@ def title_focus(title: str) -> str:
 
     Real titles wrap the subject: 江西省人民政府办公厅关于印发《江西省政务服务“好差评”管理办法》的通知,
     解读《…》, 国家知识产权局《关于…》的公告. The quoted document's title is what counts (all quoted
-    titles when several are); without quotes, what follows the first 关于 (the issuer before it, such as
+    titles when several are, and what follows the last one); without quotes, what follows the first 关于 (the issuer before it, such as
     工业和信息化部, says who wrote it, not what it is about); else the whole title."""
     t = unicodedata.normalize("NFKC", title or "").strip()
     quoted = _QUOTED.findall(t)
     if quoted:
-        return " ".join(title_focus(q) if _ABOUT.search(q) else q for q in quoted)
+        # What follows the last quote says what the quoted documents are ('…》等2项信息化标准的公告').
+        tail = t[t.rfind("》") + 1:]
+        return " ".join([*(title_focus(q) if _ABOUT.search(q) else q for q in quoted), *([tail] if tail else [])])
     m = _ABOUT.search(t)
     if m and m.end() < len(t):
         return t[m.end():]
@@ -234,12 +255,12 @@ def classify(title: str, body: str, lex: PolicyLexicon | None = None) -> Classif
     parts: dict[str, list] = {}
     titled: set[str] = set()
     for term, n in title_hits.items():
-        for code, w in lex.term_index.get(term, []):
+        for code, w in _weights(term, lex):
             scores[code] = scores.get(code, 0) + w * lex.title_weight
             parts.setdefault(code, []).append(f"title '{term}' {w:g}x{lex.title_weight:g}")
             titled.add(code)
     for term, n in body_hits.items():
-        for code, w in lex.term_index.get(term, []):
+        for code, w in _weights(term, lex):
             k = min(n, lex.body_max_hits)
             scores[code] = scores.get(code, 0) + w * k
             parts.setdefault(code, []).append(f"body '{term}'x{n} {w:g}x{k}")

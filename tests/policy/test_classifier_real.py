@@ -9,11 +9,12 @@ from collectors import policy
 
 
 @pytest.mark.parametrize("title, focus", [
-    ("某省人民政府办公厅关于印发《某省政务服务“好差评”管理办法》的通知", "某省政务服务“好差评”管理办法"),
+    ("某省人民政府办公厅关于印发《某省政务服务“好差评”管理办法》的通知", "某省政务服务“好差评”管理办法 的通知"),
     ("解读《某省人民政府办公厅关于印发加快推进5G发展若干措施的通知》", "印发加快推进5G发展若干措施的通知"),
     ("工业和信息化部关于加强外商投资电信企业事中事后监管的通知", "加强外商投资电信企业事中事后监管的通知"),
-    ("某部《关于施行修改后专利法的相关审查业务处理暂行办法》的公告", "施行修改后专利法的相关审查业务处理暂行办法"),
-    ("国家文物局关于印发《博物馆运行评估办法》《博物馆运行评估标准》的通知", "博物馆运行评估办法 博物馆运行评估标准"),
+    ("某部《关于施行修改后专利法的相关审查业务处理暂行办法》的公告", "施行修改后专利法的相关审查业务处理暂行办法 的公告"),
+    ("国家文物局关于印发《博物馆运行评估办法》《博物馆运行评估标准》的通知", "博物馆运行评估办法 博物馆运行评估标准 的通知"),
+    ("某局关于发布《药品追溯码标识规范》等2项信息化标准的公告", "药品追溯码标识规范 等2项信息化标准的公告"),
     ("某市数字经济发展规划", "某市数字经济发展规划"),
 ])
 def test_title_focus_is_the_quoted_title_or_what_follows_guanyu(title, focus):
@@ -65,3 +66,12 @@ def test_interpretation_is_not_a_policy_but_keeps_the_topic_it_explains():
 def test_body_only_mention_stays_below_threshold_for_a_neutral_title():
     cls = policy.classify("关于做好2025年防汛抗旱工作的通知", "运用信息化手段提高预警能力。")
     assert cls.categories == []
+
+
+def test_the_governments_own_use_of_a_technology_is_digital_government():
+    cls = policy.classify("某省人民政府办公厅关于推进政务区块链应用的指导意见", "")
+    assert policy.main_group(cls) == "digital_gov" and cls.categories == ["dg_overall"]
+    assert any("'政务·区块链'" in r for r in cls.rules), cls.rules
+    # without 政务 the same word is the digital economy
+    assert policy.main_group(policy.classify("关于加快区块链产业发展的意见", "")) == "digital_ecosystem"
+    assert policy.main_group(policy.classify("关于印发全国一体化政务大数据体系建设指南的通知", "")) == "digital_gov"
