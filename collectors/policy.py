@@ -214,8 +214,9 @@ def title_focus(title: str) -> str:
 
     Real titles wrap the subject: 江西省人民政府办公厅关于印发《江西省政务服务“好差评”管理办法》的通知,
     解读《…》, 国家知识产权局《关于…》的公告. The quoted document's title is what counts (all quoted
-    titles when several are, and what follows the last one); without quotes, what follows the first 关于 (the issuer before it, such as
-    工业和信息化部, says who wrote it, not what it is about); else the whole title."""
+    titles when several are, and what follows the last one); without quotes, what follows the first
+    关于 (the issuer before it, such as 工业和信息化部, says who wrote it, not what it is about); else the
+    whole title."""
     t = unicodedata.normalize("NFKC", title or "").strip()
     quoted = _QUOTED.findall(t)
     if quoted:
@@ -393,8 +394,13 @@ def _grid_pairs(soup) -> list[tuple[str, str, str]]:
     pairs = []
     for tr in soup.find_all("tr"):
         cells = tr.find_all(["td", "th"], recursive=False)
-        keys = [_label_key(_clean(c.get_text(" "))) for c in cells]
-        if len(cells) < 2 or not all(keys):
+        if not 2 <= len(cells) <= 12:
+            continue
+        texts = [_clean(c.get_text(" ")) for c in cells]
+        if any(len(t) > 14 for t in texts):          # label cells are short
+            continue
+        keys = [_label_key(t) for t in texts]
+        if not all(keys):
             continue
         nxt = tr.find_next_sibling("tr")
         values = nxt.find_all(["td", "th"], recursive=False) if nxt is not None else []

@@ -59,6 +59,9 @@ CATS = tuple(GROUP)
 
 # Filled by add_policies: canonical document URL (without port) -> (is_policy, sorted truth categories).
 LABELS: dict[str, tuple[bool, tuple[str, ...]]] = {}
+# Filled by add_policies: document URL (without port) -> the issuer's full name. Pages write a city
+# department the way real pages do, without the city ('市大数据局' on 深圳's site); the reader qualifies it.
+ISSUERS: dict[str, str] = {}
 
 
 @dataclass
@@ -435,8 +438,17 @@ def _esc(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _issuer_as_written(d: Doc) -> str:
+    """A department of the city is written '市…' (as on real 信息公开 pages); the government by its full name."""
+    own = f"{d.city.name}市"
+    if d.issuer.startswith(own) and "人民政府" not in d.issuer:
+        return "市" + d.issuer[len(own):]
+    return d.issuer
+
+
 def _meta_rows(d: Doc) -> dict:
-    return {"索引号": d.index_number, "主题分类": d.subject, "发文机关": d.issuer, "成文日期": f"{d.written:%Y年%m月%d日}",
+    return {"索引号": d.index_number, "主题分类": d.subject, "发文机关": _issuer_as_written(d),
+            "成文日期": f"{d.written:%Y年%m月%d日}",
             "标题": d.title, "发文字号": d.doc_number or "", "发布日期": f"{d.published:%Y-%m-%d}",
             "有效性": d.validity or ""}
 
@@ -607,6 +619,7 @@ def _truth(web: SampleWeb, spec: CitySpec, canon: list[Doc], report_paras: list[
 
 def add_policies(web: SampleWeb, rng: random.Random) -> None:
     LABELS.clear()
+    ISSUERS.clear()
     ref = web.reference_date
     known = {c.code for c in web.cities}
     for spec in CITIES:
@@ -625,6 +638,7 @@ def add_policies(web: SampleWeb, rng: random.Random) -> None:
             site.resources[d.path] = Resource(render_detail(d, site_name), content_type=enc)
         for d in docs:
             LABELS[f"http://{host}{d.path}"] = (d.is_policy, d.cats)
+            ISSUERS[f"http://{host}{d.path}"] = d.issuer
         listed = sorted(docs + reposts, key=lambda d: (d.published, d.path), reverse=True)
         normative = [d for d in listed if d.normative]
         start, extra = _lists(site, spec, listed, normative, host)

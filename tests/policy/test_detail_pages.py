@@ -115,6 +115,24 @@ def test_sample_web_detail_templates_read_every_field(policy_web):
     assert n >= 200
 
 
+def test_sample_web_issuers_written_without_their_city_keep_it(policy_web):
+    """The sample pages write a city department as real pages do ('市大数据局'); read with the city's place
+    the issuer is the full name the generator gave it (truth as data, sgi.sampleweb.policy.ISSUERS)."""
+    from sgi.cities import lookup
+    from sgi.sampleweb import policy as gen
+    from tests.policy.conftest import served_page
+
+    web, labels = policy_web
+    assert set(gen.ISSUERS) == set(labels)
+    short = 0
+    for url, issuer in gen.ISSUERS.items():
+        city = lookup(next(s.code for s in gen.CITIES if f".{s.slug}.gov" in url))
+        doc = policy.parse_detail(served_page(web, url), province=city.province, city=city.name)
+        assert doc.issuer == issuer, url
+        short += any(v.startswith("市") for k, v in doc.fields_found.items() if "发文机关" in k)
+    assert short >= 10                     # many pages really write the short form
+
+
 def test_title_is_not_the_site_banner():
     html = ("<html><head><title>关于做好2026年防汛工作的通知_某市人民政府</title></head><body>"
             "<h1>某市人民政府门户网站</h1><div class='main'><h2>关于做好2026年防汛工作的通知</h2>"
