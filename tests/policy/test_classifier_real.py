@@ -75,3 +75,16 @@ def test_the_governments_own_use_of_a_technology_is_digital_government():
     # without 政务 the same word is the digital economy
     assert policy.main_group(policy.classify("关于加快区块链产业发展的意见", "")) == "digital_ecosystem"
     assert policy.main_group(policy.classify("关于印发全国一体化政务大数据体系建设指南的通知", "")) == "digital_gov"
+
+
+def test_bench_metrics_and_clean_skip(monkeypatch):
+    from bench import bench_policy_classifier as bench
+
+    pairs = [("digital_gov", "digital_gov"), ("digital_gov", "neither"), ("neither", "digital_gov"),
+             ("digital_ecosystem", "digital_ecosystem"), ("neither", "neither")]
+    m = bench.metrics(pairs)
+    assert m["groups"]["digital_gov"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
+    assert m["groups"]["digital_ecosystem"]["f1"] == 1.0 and m["macro_f1"] == 0.75
+    assert m["confusion"]["digital_gov"] == {"digital_gov": 1, "digital_ecosystem": 0, "neither": 1}
+    monkeypatch.setattr(bench, "dataset_dir", lambda: None)
+    assert bench.run() == {}
