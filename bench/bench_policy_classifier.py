@@ -164,7 +164,8 @@ def ablated_lexicon(lex, v1, train: list[dict], test: list[dict], known: str = "
     for code, entry in cats.items():
         if not entry["terms"]:
             entry["terms"] = {"\u0000": 1}     # a category keeps one unmatchable term (the loader needs one)
-    return policy.parse_lexicon({**data, "categories": cats}, "ablated"), sorted(drop)
+    title_only = [t for t in data.get("title_only") or [] if policy.fold(str(t)) not in drop]
+    return policy.parse_lexicon({**data, "categories": cats, "title_only": title_only}, "ablated"), sorted(drop)
 
 
 # --- a character n-gram logistic regression (the statistical alternative) ---------------------------

@@ -78,6 +78,7 @@ class PolicyLexicon:
     term_index: dict            # folded term -> [(category, weight)]
     matcher: Any                # compiled alternation of every term, longest first
     explains: tuple = ()        # interpretation titles: not policies, but keep the explained document's topic
+    title_only: frozenset = frozenset()   # generic terms counted in the title's subject, never in the body
 
 
 def fold(text: str) -> str:
@@ -135,6 +136,10 @@ def parse_lexicon(data: Any, path: str) -> PolicyLexicon:
             explains.append(re.compile(pattern))
         except re.error as exc:
             raise ConfigError(path, line_of(data, "explains"), f"bad regex {pattern!r}: {exc}") from None
+    title_only = frozenset(fold(str(t)) for t in data.get("title_only") or [])
+    unknown = sorted(t for t in title_only if not index.get(t))
+    if unknown:
+        raise ConfigError(path, line_of(data, "title_only"), f"title_only names terms of no category: {', '.join(unknown)}")
     neutral = tuple(fold(t) for t in data.get("neutral") or [])
     for t in neutral:
         index.setdefault(t, [])
@@ -146,7 +151,7 @@ def parse_lexicon(data: Any, path: str) -> PolicyLexicon:
         body_max_hits=int(data.get("body_max_hits", 3)), threshold=float(data.get("threshold", 6)),
         body_only_threshold=float(data.get("body_only_threshold", 10)), categories=cats, neutral=neutral,
         not_policy=tuple(not_policy), env_terms=env, term_index=index, matcher=_alternation(index),
-        explains=tuple(explains))
+        explains=tuple(explains), title_only=title_only)
 
 
 @lru_cache(maxsize=4)
@@ -261,6 +266,8 @@ def classify(title: str, body: str, lex: PolicyLexicon | None = None) -> Classif
             parts.setdefault(code, []).append(f"title '{term}' {w:g}x{lex.title_weight:g}")
             titled.add(code)
     for term, n in body_hits.items():
+        if term.split("·")[-1] in lex.title_only:
+            continue
         for code, w in _weights(term, lex):
             k = min(n, lex.body_max_hits)
             scores[code] = scores.get(code, 0) + w * k

@@ -88,3 +88,21 @@ def test_bench_metrics_and_clean_skip(monkeypatch):
     assert m["confusion"]["digital_gov"] == {"digital_gov": 1, "digital_ecosystem": 0, "neither": 1}
     monkeypatch.setattr(bench, "dataset_dir", lambda: None)
     assert bench.run() == {}
+
+
+def test_generic_words_in_a_long_body_do_not_make_a_digital_document():
+    body = ("推进住房公积金信息化建设，依托互联网提供查询服务，运用信息技术提高效率，加强信息安全。" * 5
+            + "做好政务服务工作，推进数字化管理。" * 3)
+    cls = policy.classify("关于调整住房公积金缴存基数的通知", body)
+    assert cls.categories == [], cls.rules
+    # the same words in the title's subject decide it
+    assert policy.main_group(policy.classify("某省信息化发展规划", "")) == "digital_ecosystem"
+
+
+def test_title_only_must_name_lexicon_terms():
+    from sgi.errors import ConfigError
+    from sgi.yamlconf import load_yaml
+
+    data = load_yaml(str(policy.LEXICON_PATH))
+    with pytest.raises(ConfigError, match="title_only"):
+        policy.parse_lexicon({**data, "title_only": ["信息化", "不是词条"]}, "x.yaml")
