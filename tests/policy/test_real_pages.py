@@ -128,3 +128,17 @@ def test_issuer_keeps_its_place():
     assert policy.qualify_issuer("市大数据局", "广东省", "深圳市") == "深圳市大数据局"
     assert policy.qualify_issuer("江西省人民政府", "江西省") == "江西省人民政府"
     assert policy.qualify_issuer("省政府办公厅") == "省政府办公厅"          # place unknown: as written
+
+
+def test_cli_extract_policy_with_the_city_qualifies_the_issuer():
+    import subprocess
+    import sys
+
+    name = "art_4969_1495208.html"        # 发文机关: 省政府办公厅, 文号 cell empty
+    proc = subprocess.run([sys.executable, "-m", "sgi", "extract", "policy", str(FIXTURES / name), "--url",
+                           _manifest(FIXTURES)[name]["url"], "--city", "南昌", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["issuer"] == "江西省政府办公厅" and data["doc_number"] is None
+    assert data["written_date"] == "2020-02-03" and data["groups"] == ["digital_gov"]
