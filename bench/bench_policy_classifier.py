@@ -22,7 +22,8 @@ What is measured, on title + body excerpt (what a list or detail page gives):
 Honesty note, also stored in the results: the v2 term list was written from the README's group
 definitions and domain knowledge with the whole development set visible, so its figures on this set are
 in-sample for the term list; the term ablation estimates what a writer who had not seen the held-out
-side would reach, and the learned model is held out by construction. The project is measured on other jurisdictions' documents it never sees.
+side would reach, and the learned model is held out by construction. The project is measured on other
+jurisdictions' documents it never sees.
 """
 
 from __future__ import annotations
