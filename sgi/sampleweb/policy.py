@@ -62,6 +62,8 @@ LABELS: dict[str, tuple[bool, tuple[str, ...]]] = {}
 # Filled by add_policies: document URL (without port) -> the issuer's full name. Pages write a city
 # department the way real pages do, without the city ('市大数据局' on 深圳's site); the reader qualifies it.
 ISSUERS: dict[str, str] = {}
+# Filled by add_policies: document URL (without port) -> its 成文日期 (pages also show a later 生成日期).
+WRITTEN: dict[str, date] = {}
 
 
 @dataclass
@@ -450,8 +452,9 @@ def _issuer_as_written(d: Doc) -> str:
 
 
 def _meta_rows(d: Doc) -> dict:
+    # 生成日期 (when the CMS generated the page, as TRS 信息公开 pages show it) is not the written date.
     return {"索引号": d.index_number, "主题分类": d.subject, "发文机关": _issuer_as_written(d),
-            "成文日期": f"{d.written:%Y年%m月%d日}",
+            "生成日期": f"{d.published + timedelta(days=1):%Y-%m-%d}", "成文日期": f"{d.written:%Y年%m月%d日}",
             "标题": d.title, "发文字号": d.doc_number or "", "发布日期": f"{d.published:%Y-%m-%d}",
             "有效性": d.validity or ""}
 
@@ -623,6 +626,7 @@ def _truth(web: SampleWeb, spec: CitySpec, canon: list[Doc], report_paras: list[
 def add_policies(web: SampleWeb, rng: random.Random) -> None:
     LABELS.clear()
     ISSUERS.clear()
+    WRITTEN.clear()
     ref = web.reference_date
     known = {c.code for c in web.cities}
     for spec in CITIES:
@@ -642,6 +646,7 @@ def add_policies(web: SampleWeb, rng: random.Random) -> None:
         for d in docs:
             LABELS[f"http://{host}{d.path}"] = (d.is_policy, d.cats)
             ISSUERS[f"http://{host}{d.path}"] = d.issuer
+            WRITTEN[f"http://{host}{d.path}"] = d.written
         listed = sorted(docs + reposts, key=lambda d: (d.published, d.path), reverse=True)
         normative = [d for d in listed if d.normative]
         start, extra = _lists(site, spec, listed, normative, host)

@@ -133,6 +133,21 @@ def test_sample_web_issuers_written_without_their_city_keep_it(policy_web):
     assert short >= 10                     # many pages really write the short form
 
 
+def test_sample_web_written_date_is_the_cheng_wen_date_not_the_generation_date(policy_web):
+    """xxgk and GBK pages list 生成日期 (a day after publication) before 成文日期, as TRS pages do."""
+    from sgi.sampleweb import policy as gen
+    from tests.policy.conftest import served_page
+
+    web, labels = policy_web
+    assert len(gen.WRITTEN) == len(labels)
+    with_generation_date = 0
+    for url, written in gen.WRITTEN.items():
+        page = served_page(web, url)
+        with_generation_date += "生成日期" in page.text
+        assert policy.parse_detail(page).written_date == written, url
+    assert with_generation_date >= 100
+
+
 def test_title_is_not_the_site_banner():
     html = ("<html><head><title>关于做好2026年防汛工作的通知_某市人民政府</title></head><body>"
             "<h1>某市人民政府门户网站</h1><div class='main'><h2>关于做好2026年防汛工作的通知</h2>"
