@@ -21,8 +21,12 @@ Every city has a work-report list (the latest report, an older one and a 图解 
 hard cases: a document that mentions 大数据 once in passing, a notice of a
 meeting on smart cities (not a policy), a 政策解读 (not a policy), a 失效 document, reposts (same 文号
 at another URL; a near-identical text without 文号), and a title-only match (a 印发 notice whose body is
-one sentence). The labelled set (:data:`LABELS`, filled by :func:`add_policies`: canonical URL → truth
-categories) is what the classifier is measured on.
+one sentence). Pages look like real ones: titles built as 关于印发…的通知 / …印发关于…的通知, negatives that
+share words with digital terms (政务公开工作要点, “双随机、一公开”抽查), a city department written '市…局'
+as its issuer, a 生成日期 beside the 成文日期 (xxgk, GBK). The labelled set (:data:`LABELS`, filled by
+:func:`add_policies`: canonical URL → truth categories; an interpretation carries the categories of the
+document it explains but is not a policy) is what the classifier is measured on; :data:`ISSUERS` and
+:data:`WRITTEN` are the metadata truth. None of it is computed with the crawler's rules or lexicons.
 
 Truth (per city, per year 2021..2026 by published date, and cumulative with the reference date as
 period): policy_docs_total (distinct documents that are policies), policy_digital_gov /
