@@ -1,5 +1,6 @@
 """Constants of the State Council website-inspection rules (国办秘函〔2019〕19号 and the 政府网站发展指引
-metadata spec) that both the collectors and the sample web's truth refer to: one source of truth."""
+metadata spec) the collectors apply. The sample web's truth writes its own copy as data (it never imports
+the crawler); tests/sampleweb/test_truth_boundary.py checks that the two agree."""
 
 # Days after which a column counts as not updated, by column kind.
 STALE_AFTER_DAYS = {"news": 14, "notice": 183, "policy": 183}

@@ -35,7 +35,7 @@ from collectors.memo import page_rule
 from sgi.errors import ConfigError
 from sgi.yamlconf import line_of, load_yaml
 
-RULE_VERSION = "1"
+RULE_VERSION = "2"   # 2: lexicon v2, titles read for their subject, metadata from real layouts (issue 20)
 LEXICON_PATH = Path(__file__).parent / "lexicons" / "policy.yaml"
 
 GROUPS = ("digital_gov", "digital_ecosystem")
@@ -77,6 +77,8 @@ class PolicyLexicon:
     env_terms: tuple
     term_index: dict            # folded term -> [(category, weight)]
     matcher: Any                # compiled alternation of every term, longest first
+    explains: tuple = ()        # interpretation titles: not policies, but keep the explained document's topic
+    title_only: frozenset = frozenset()   # generic terms counted in the title's subject, never in the body
 
 
 def fold(text: str) -> str:
@@ -128,6 +130,16 @@ def parse_lexicon(data: Any, path: str) -> PolicyLexicon:
             not_policy.append(re.compile(pattern))
         except re.error as exc:
             raise ConfigError(path, line_of(data, "not_policy"), f"bad regex {pattern!r}: {exc}") from None
+    explains = []
+    for pattern in data.get("explains") or []:
+        try:
+            explains.append(re.compile(pattern))
+        except re.error as exc:
+            raise ConfigError(path, line_of(data, "explains"), f"bad regex {pattern!r}: {exc}") from None
+    title_only = frozenset(fold(str(t)) for t in data.get("title_only") or [])
+    unknown = sorted(t for t in title_only if not index.get(t))
+    if unknown:
+        raise ConfigError(path, line_of(data, "title_only"), f"title_only names terms of no category: {', '.join(unknown)}")
     neutral = tuple(fold(t) for t in data.get("neutral") or [])
     for t in neutral:
         index.setdefault(t, [])
@@ -138,7 +150,8 @@ def parse_lexicon(data: Any, path: str) -> PolicyLexicon:
         version=str(data.get("version") or "1"), title_weight=float(data.get("title_weight", 3)),
         body_max_hits=int(data.get("body_max_hits", 3)), threshold=float(data.get("threshold", 6)),
         body_only_threshold=float(data.get("body_only_threshold", 10)), categories=cats, neutral=neutral,
-        not_policy=tuple(not_policy), env_terms=env, term_index=index, matcher=_alternation(index))
+        not_policy=tuple(not_policy), env_terms=env, term_index=index, matcher=_alternation(index),
+        explains=tuple(explains), title_only=title_only)
 
 
 @lru_cache(maxsize=4)
@@ -160,13 +173,32 @@ class Classification:
     scores: dict = field(default_factory=dict)
 
 
+# The government's own use of a technology is digital government: a digital_ecosystem term right after
+# 政务 / 政府 (政务大数据, 政务区块链, 政府人工智能) counts for dg_overall, as the pseudo-term '政务·大数据'.
+GOV_PREFIXES = ("政务", "政府")
+
+
 def _hits(text: str, lex: PolicyLexicon) -> dict[str, int]:
     out: dict[str, int] = {}
     if lex.matcher is None:
         return out
-    for m in lex.matcher.finditer(fold(text)):
-        out[m.group(0)] = out.get(m.group(0), 0) + 1
+    t = fold(text)
+    for m in lex.matcher.finditer(t):
+        term = m.group(0)
+        before = t[max(0, m.start() - 2):m.start()]
+        cats = lex.term_index.get(term, [])
+        if before in GOV_PREFIXES and cats and all(lex.categories[c].group == "digital_ecosystem" for c, _w in cats):
+            term = f"{before}·{term}"
+        out[term] = out.get(term, 0) + 1
     return out
+
+
+def _weights(term: str, lex: PolicyLexicon) -> list:
+    """[(category, weight)] of a matched term (a '政务·X' pseudo-term counts X's weight for dg_overall)."""
+    if "·" in term and term not in lex.term_index:
+        _prefix, base = term.split("·", 1)
+        return [("dg_overall", max(w for _c, w in lex.term_index[base]))]
+    return lex.term_index.get(term, [])
 
 
 def is_not_policy(title: str, lex: PolicyLexicon | None = None) -> str | None:
@@ -178,27 +210,74 @@ def is_not_policy(title: str, lex: PolicyLexicon | None = None) -> str | None:
     return None
 
 
+_QUOTED = re.compile(r"《([^《》]{2,})》")
+_ABOUT = re.compile(r"关于")
+
+
+def title_focus(title: str) -> str:
+    """The part of a title that names the document's subject.
+
+    Real titles wrap the subject: 江西省人民政府办公厅关于印发《江西省政务服务“好差评”管理办法》的通知,
+    解读《…》, 国家知识产权局《关于…》的公告. The quoted document's title is what counts (all quoted
+    titles when several are, and what follows the last one); without quotes, what follows the first
+    关于 (the issuer before it, such as 工业和信息化部, says who wrote it, not what it is about); else the
+    whole title."""
+    t = unicodedata.normalize("NFKC", title or "").strip()
+    quoted = _QUOTED.findall(t)
+    if quoted:
+        # What follows the last quote says what the quoted documents are ('…》等2项信息化标准的公告').
+        tail = t[t.rfind("》") + 1:]
+        return " ".join([*(title_focus(q) if _ABOUT.search(q) else q for q in quoted), *([tail] if tail else [])])
+    m = _ABOUT.search(t)
+    if m and m.end() < len(t):
+        return t[m.end():]
+    return t
+
+
+def explains_pattern(title: str, lex: PolicyLexicon | None = None) -> str | None:
+    """The `explains` pattern an interpretation title (解读 / 图解 ...) matches, else None."""
+    lex = lex or load_lexicon()
+    t = unicodedata.normalize("NFKC", title or "").strip()
+    for pattern in lex.explains:
+        if pattern.search(t):
+            return pattern.pattern
+    return None
+
+
 def classify(title: str, body: str, lex: PolicyLexicon | None = None) -> Classification:
-    """Categories of a document from its title and body text (see the lexicon's header)."""
+    """Categories of a document from its title and body text (see the lexicon's header).
+
+    Evidence: ``rules`` has one line per category that fired, naming every term with where it was found
+    (the title's subject or the body), its weight and multiplier, the sum and the threshold it reached;
+    ``scores`` keeps every category's sum, fired or not."""
     lex = lex or load_lexicon()
     excluded = is_not_policy(title, lex)
     if excluded:
         return Classification(False, [], [], [f"not_policy: title matches /{excluded}/"])
-    title_hits, body_hits = _hits(title, lex), _hits(body, lex)
+    explained = explains_pattern(title, lex)
+    focus = title_focus(title)
+    title_hits, body_hits = _hits(focus, lex), _hits("" if explained else body, lex)
     scores: dict[str, float] = {}
     parts: dict[str, list] = {}
     titled: set[str] = set()
     for term, n in title_hits.items():
-        for code, w in lex.term_index.get(term, []):
+        for code, w in _weights(term, lex):
             scores[code] = scores.get(code, 0) + w * lex.title_weight
             parts.setdefault(code, []).append(f"title '{term}' {w:g}x{lex.title_weight:g}")
             titled.add(code)
     for term, n in body_hits.items():
-        for code, w in lex.term_index.get(term, []):
+        if term.split("·")[-1] in lex.title_only:
+            continue
+        for code, w in _weights(term, lex):
             k = min(n, lex.body_max_hits)
             scores[code] = scores.get(code, 0) + w * k
             parts.setdefault(code, []).append(f"body '{term}'x{n} {w:g}x{k}")
     cats, rules = [], []
+    if explained:
+        rules.append(f"not_policy: title matches /{explained}/ (an interpretation; categories are those of the "
+                     f"document it explains: {focus})")
+    elif focus != unicodedata.normalize("NFKC", title or "").strip():
+        rules.append(f"title subject: {focus}")
     for code in CATEGORY_CODES:
         s = scores.get(code, 0)
         need = lex.threshold if code in titled else lex.body_only_threshold
@@ -208,7 +287,17 @@ def classify(title: str, body: str, lex: PolicyLexicon | None = None) -> Classif
     groups = [g for g in GROUPS if any(lex.categories[c].group == g for c in cats)]
     if not cats:
         rules.append("no category reached its threshold")
-    return Classification(True, cats, groups, rules, scores)
+    return Classification(not explained, cats, groups, rules, scores)
+
+
+def main_group(cls: Classification, lex: PolicyLexicon | None = None) -> str | None:
+    """The group a document is mainly about: its only group, or of two the one with the higher summed
+    score of fired categories (ties: digital_gov); None when it has none."""
+    if len(cls.groups) < 2:
+        return cls.groups[0] if cls.groups else None
+    lex = lex or load_lexicon()
+    total = {g: sum(cls.scores.get(c, 0) for c in cls.categories if lex.categories[c].group == g) for g in GROUPS}
+    return max(GROUPS, key=lambda g: (total[g], g == "digital_gov"))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -246,7 +335,8 @@ LABELS = {
     "subject": ("主题分类", "主题", "信息分类", "分类", "所属主题", "主题类别"),
     "issuer": ("发文机关", "发布机构", "发文单位", "发布单位", "发文机构", "成文单位", "制发机关", "公开主体",
                "信息来源单位", "发布机关", "发文部门"),
-    "written_date": ("成文日期", "发文日期", "印发日期", "生成日期", "签发日期"),
+    # 成文日期 and its synonyms only: 生成日期 (TRS) is when the page was generated, not the document written.
+    "written_date": ("成文日期", "发文日期", "印发日期", "签发日期"),
     "title": ("标题", "名称", "文件名称", "信息名称", "公文标题"),
     "doc_number": ("发文字号", "文号", "发文号", "文件编号", "文件字号"),
     "published_date": ("发布日期", "公开日期", "发布时间", "公开时间", "发文时间"),
@@ -296,9 +386,44 @@ def _label_key(text: str) -> str | None:
     return _LABEL_OF.get(t)
 
 
-def _meta_pairs(soup) -> list[tuple[str, str, str]]:
-    """(key, raw label, value) from label cells/elements followed by a value."""
+_ALL_LABELS = sorted({fold(l) for ls in LABELS.values() for l in ls} | {"生成日期", "组配分类", "浏览次数", "来源"},
+                     key=len, reverse=True)
+_LEADING_LABEL = re.compile(r"^(?:" + "|".join(re.escape(l) for l in _ALL_LABELS) + r")(?:[:：]|$)")
+
+
+def _is_label_text(text: str) -> bool:
+    """True when a text is, or starts with, a metadata label ('主题分类: 科技' is the next field, not a value)."""
+    return bool(_LEADING_LABEL.match(fold(text)))
+
+
+def _grid_pairs(soup) -> list[tuple[str, str, str]]:
+    """Hanweb/大汉-style grids: a row of label cells above a row of value cells, read column by column."""
     pairs = []
+    for tr in soup.find_all("tr"):
+        cells = tr.find_all(["td", "th"], recursive=False)
+        if not 2 <= len(cells) <= 12:
+            continue
+        texts = [_clean(c.get_text(" ")) for c in cells]
+        if any(len(t) > 14 for t in texts):          # label cells are short
+            continue
+        keys = [_label_key(t) for t in texts]
+        if not all(keys):
+            continue
+        nxt = tr.find_next_sibling("tr")
+        values = nxt.find_all(["td", "th"], recursive=False) if nxt is not None else []
+        if len(values) != len(cells):
+            continue
+        for cell, key, value in zip(cells, keys, values):
+            text = _clean(value.get_text(" "))
+            if not _is_label_text(text):
+                pairs.append((key, _clean(cell.get_text(" ")), text))
+    return pairs
+
+
+def _meta_pairs(soup) -> list[tuple[str, str, str]]:
+    """(key, raw label, value) from label cells/elements followed by a value. A value that is itself a
+    label (an empty cell followed by the next field) is read as empty."""
+    pairs = _grid_pairs(soup)
     for el in soup.find_all(["td", "th", "dt", "label", "b", "strong", "span", "em", "div", "li", "p"]):
         own = _clean(el.get_text(" "))
         if not own or len(own) > 14:
@@ -322,7 +447,9 @@ def _meta_pairs(soup) -> list[tuple[str, str, str]]:
                 value = _clean(sib.get_text(" "))
             elif rest and len(rest) < 200:
                 value = re.split(r"\s{2,}", rest)[0]
-        if value is not None and _label_key(value) is None:
+        if value is not None and _is_label_text(value):
+            value = ""
+        if value is not None:
             pairs.append((key, own, value.lstrip(":： ").strip()))
     return pairs
 
@@ -430,6 +557,9 @@ def _title_from_head(soup) -> str | None:
     """The document title when no metadata field gives it: a heading that the <title> repeats or that
     reads like a document name (关于 / 通知 / 办法 ...), never the site banner."""
     head = _clean(soup.title.get_text()) if soup.title else ""
+    article_title = soup.find("meta", attrs={"name": re.compile(r"^ArticleTitle$", re.I)})
+    if article_title is not None and _clean(article_title.get("content")):
+        return _clean(article_title["content"])     # the CMS's own title field (TRS, Hanweb)
     candidates = []
     for name in ("ArticleTitle", "title", "dc.title"):
         m = soup.find("meta", attrs={"name": re.compile(f"^{re.escape(name)}$", re.I)})
@@ -451,9 +581,36 @@ def _title_from_head(soup) -> str | None:
     return candidates[0] if candidates else None
 
 
+_NO_VALUE = ("", "无", "暂无", "-", "—", "/", "／", "null", "none")
+_SIGNATURE_DATE = re.compile(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
+
+
+def signature_date(body: str) -> date | None:
+    """The date under the signature: a line that is only a date (2020年2月5日) among the last lines of
+    the body, before notes such as （此件主动公开） and related links."""
+    lines = [_clean(l) for l in (body or "").splitlines() if _clean(l)]
+    for line in reversed(lines[-8:]):
+        if _SIGNATURE_DATE.match(line.replace(" ", "")):
+            return parse_cn_date(line)
+    return None
+
+
+def qualify_issuer(issuer: str | None, province: str | None = None, city: str | None = None) -> str | None:
+    """An issuer written without its place ('省政府办公厅', '省市场监管局', '市大数据局') gets the place of the
+    site it was read on: '江西省政府办公厅'. Already-qualified names are unchanged."""
+    if not issuer:
+        return issuer
+    if issuer.startswith("省") and province and province.endswith("省"):
+        return province + issuer[1:]
+    if issuer.startswith("市") and city and city.endswith("市"):
+        return city + issuer[1:]
+    return issuer
+
+
 @page_rule
-def parse_detail(page: Page) -> PolicyDoc:
-    """Fields, body text and attachment links of a policy detail page."""
+def parse_detail(page: Page, province: str | None = None, city: str | None = None) -> PolicyDoc:
+    """Fields, body text and attachment links of a policy detail page. ``province`` / ``city`` (e.g.
+    '江西省', '深圳市') are where the site is: an issuer written '省…厅' / '市…局' keeps its place."""
     soup = _strip(page.soup)
     doc = PolicyDoc(url=page.url)
     values: dict[str, str] = {}
@@ -465,14 +622,20 @@ def parse_detail(page: Page) -> PolicyDoc:
     body = _block_text(body_el)
     doc.title = values.get("title") or _title_from_head(soup)
     raw_no = values.get("doc_number")
+    if raw_no is not None and fold(raw_no).lower() in _NO_VALUE:
+        raw_no = None           # '文号：无' is a document without a number
     doc.doc_number_raw = raw_no
     doc.doc_number = normalize_doc_number(raw_no) or (None if raw_no else find_doc_number(body))
     if raw_no and not doc.doc_number and raw_no.strip() not in ("", "无", "-", "/"):
         doc.doc_number = _clean(raw_no)
-    doc.issuer = values.get("issuer")
+    issuer = values.get("issuer")
+    if not issuer:
+        m = soup.find("meta", attrs={"name": re.compile(r"^ContentSource$", re.I)})
+        issuer = _clean(m.get("content")) if m else None
+    doc.issuer = qualify_issuer(issuer or None, province, city)
     doc.index_number = values.get("index_number")
     doc.subject = values.get("subject")
-    doc.written_date = parse_cn_date(values.get("written_date"))
+    doc.written_date = parse_cn_date(values.get("written_date")) or signature_date(body)
     doc.published_date = parse_cn_date(values.get("published_date"))
     if doc.published_date is None:
         for name in ("PubDate", "pubdate", "publishdate", "firstpublishedtime"):

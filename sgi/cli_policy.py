@@ -1,4 +1,4 @@
-"""`sgi extract policy FILE --url URL [--json]`: the policy rules on a saved detail page (no network)."""
+"""`sgi extract policy FILE --url URL [--city CITY] [--json]`: the policy rules on a saved detail page (no network)."""
 
 from __future__ import annotations
 
@@ -17,13 +17,22 @@ def extract_policy_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=Fa
                        url: str = typer.Option(..., "--url", help="the URL the page was fetched from"),
                        as_json: bool = typer.Option(False, "--json", help="print JSON"),
                        content_type: Optional[str] = typer.Option(None, "--content-type",
-                                                                  help="Content-Type header it came with")):
+                                                                  help="Content-Type header it came with"),
+                       city: Optional[str] = typer.Option(None, "--city",
+                                                          help="city the site belongs to (code or name): an issuer "
+                                                               "written 省…/市… keeps its place")):
     """Parse a policy-document page (title, 文号, issuer, 索引号, dates) and classify it with the lexicon."""
     from collectors import policy
     from collectors.page import Page
 
     page = Page.from_file(str(file), url, content_type)
-    doc = policy.parse_detail(page)
+    place = {}
+    if city:
+        from sgi.cities import lookup
+
+        info = lookup(city)
+        place = {"province": info.province, "city": info.name}
+    doc = policy.parse_detail(page, **place)
     cls = policy.classify(doc.title or "", doc.body)
     data = policy.to_json(doc, cls)
     if as_json:

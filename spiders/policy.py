@@ -50,6 +50,18 @@ DEFAULT_YEARS_BACK = 5
 _MAXSIZE = re.compile(r"(\d+) bytes which is larger than download max size \((\d+)\)")
 
 
+def _place(city_code: str) -> tuple[str | None, str | None]:
+    """(province, city) names of a city code, so an issuer written '省…厅' / '市…局' keeps its place."""
+    from sgi.cities import lookup
+    from sgi.errors import SgiError
+
+    try:
+        city = lookup(city_code)
+    except SgiError:
+        return None, None
+    return city.province, city.name
+
+
 @dataclass
 class CityCrawl:
     city_code: str
@@ -199,7 +211,7 @@ class PolicySpider(SgiSpider):
         page = page_from_response(response)
         ref = response.meta.get("sgi_snapshot")
         if self._fetch_ok(state, page, "detail page"):
-            doc = rules.parse_detail(page)
+            doc = rules.parse_detail(page, *_place(state.city_code))
             state.docs[page.url] = (doc, ref.id if ref else None, response.request.url)
             cap = int(state.options.get("attachment_max_bytes") or DEFAULT_ATTACHMENT_MAX)
             for url, text in doc.attachments:

@@ -21,8 +21,12 @@ Every city has a work-report list (the latest report, an older one and a 图解 
 hard cases: a document that mentions 大数据 once in passing, a notice of a
 meeting on smart cities (not a policy), a 政策解读 (not a policy), a 失效 document, reposts (same 文号
 at another URL; a near-identical text without 文号), and a title-only match (a 印发 notice whose body is
-one sentence). The labelled set (:data:`LABELS`, filled by :func:`add_policies`: canonical URL → truth
-categories) is what the classifier is measured on.
+one sentence). Pages look like real ones: titles built as 关于印发…的通知 / …印发关于…的通知, negatives that
+share words with digital terms (政务公开工作要点, “双随机、一公开”抽查), a city department written '市…局'
+as its issuer, a 生成日期 beside the 成文日期 (xxgk, GBK). The labelled set (:data:`LABELS`, filled by
+:func:`add_policies`: canonical URL → truth categories; an interpretation carries the categories of the
+document it explains but is not a policy) is what the classifier is measured on; :data:`ISSUERS` and
+:data:`WRITTEN` are the metadata truth. None of it is computed with the crawler's rules or lexicons.
 
 Truth (per city, per year 2021..2026 by published date, and cumulative with the reference date as
 period): policy_docs_total (distinct documents that are policies), policy_digital_gov /
@@ -59,6 +63,11 @@ CATS = tuple(GROUP)
 
 # Filled by add_policies: canonical document URL (without port) -> (is_policy, sorted truth categories).
 LABELS: dict[str, tuple[bool, tuple[str, ...]]] = {}
+# Filled by add_policies: document URL (without port) -> the issuer's full name. Pages write a city
+# department the way real pages do, without the city ('市大数据局' on 深圳's site); the reader qualifies it.
+ISSUERS: dict[str, str] = {}
+# Filled by add_policies: document URL (without port) -> its 成文日期 (pages also show a later 生成日期).
+WRITTEN: dict[str, date] = {}
 
 
 @dataclass
@@ -95,27 +104,27 @@ CITIES = (
 # Titles: {c} city name. Bodies: focused paragraphs (several terms of the category) and passing
 # sentences (one term, as a means to another end).
 TITLES = {
-    "dg_overall": ["{c}市数字政府建设“十四五”规划", "关于加快推进数字政府建设的实施意见", "{c}市数字政府建设三年行动方案（2024—2026年）",
+    "dg_overall": ["{c}市人民政府关于印发{c}市数字政府建设“十四五”规划的通知", "关于加快推进数字政府建设的实施意见", "{c}市数字政府建设三年行动方案（2024—2026年）",
                    "关于深化政府数字化转型的若干措施", "{c}市电子政务项目建设管理办法"],
-    "data_management": ["{c}市公共数据管理办法", "关于推进政务数据共享开放的实施意见", "{c}市首席数据官制度试点工作方案",
+    "data_management": ["{c}市公共数据管理办法", "关于推进政务数据共享开放的实施意见", "{c}市人民政府办公厅关于印发{c}市首席数据官制度试点工作方案的通知",
                         "{c}市公共数据资源目录管理规定", "关于加强政务数据归集治理的通知"],
     "data_standard": ["{c}市政务数据标准规范管理办法", "关于印发公共数据元标准的通知", "{c}市数据标准体系建设指南",
                       "{c}市政务数据质量管理规范", "{c}市数据元标准管理规定"],
     "data_security": ["{c}市公共数据安全管理办法", "关于加强政务数据安全保护工作的通知", "{c}市数据分类分级管理实施细则",
                       "{c}市网络安全事件应急预案", "关于做好关键信息基础设施网络安全保护的通知"],
-    "ip_supervision": ["{c}市“互联网+监管”系统建设实施方案", "关于全面推行“双随机、一公开”监管的实施意见",
-                       "{c}市信用监管体系建设方案", "关于推进非现场监管工作的指导意见", "{c}市智慧监管平台运行管理办法"],
+    "ip_supervision": ["{c}市“互联网+监管”系统建设实施方案", "关于依托“互联网+监管”系统推行“双随机、一公开”监管的实施意见",
+                       "{c}市“互联网+监管”平台数据汇聚和运行管理办法", "关于推进非现场监管工作的指导意见", "{c}市智慧监管平台运行管理办法"],
     "ip_gov_service": ["关于深化“互联网+政务服务”推进“一网通办”的实施意见", "{c}市推进政务服务“跨省通办”工作方案",
-                       "关于推行高效办成一件事的实施方案", "{c}市电子证照应用管理办法", "{c}市政务服务“好差评”管理办法"],
+                       "关于推行高效办成一件事的实施方案", "{c}市人民政府办公厅印发关于{c}市电子证照应用管理办法的通知", "{c}市政务服务“好差评”管理办法"],
     "digital_economy": ["{c}市数字经济发展规划（2021—2025年）", "关于加快数字经济高质量发展的若干措施",
-                        "{c}市促进平台经济规范健康发展实施方案", "{c}市推动产业数字化转型行动计划", "关于支持数字贸易发展的若干政策"],
-    "smart_city": ["{c}市新型智慧城市建设行动计划", "关于推进城市大脑建设的实施意见", "{c}市“一网统管”建设实施方案",
+                        "{c}市促进平台经济规范健康发展实施方案", "{c}市人民政府关于印发{c}市推动产业数字化转型行动计划的通知", "关于支持数字贸易发展的若干政策"],
+    "smart_city": ["{c}市新型智慧城市建设行动计划", "关于推进城市大脑建设的实施意见", "{c}市人民政府办公厅关于印发{c}市“一网统管”建设实施方案的通知",
                    "{c}市数字孪生城市建设工作方案", "关于推进智慧社区建设的指导意见"],
     "ai": ["{c}市促进人工智能产业发展若干措施", "关于加快大模型创新应用的实施方案", "{c}市人工智能赋能千行百业行动计划",
            "关于推动智能算力基础设施建设的通知", "{c}市建设国家新一代人工智能创新发展试验区实施方案"],
     "big_data": ["{c}市大数据发展行动计划", "关于促进大数据产业高质量发展的若干政策", "{c}市大数据中心建设管理办法",
                  "关于推进大数据应用创新的实施意见", "{c}市大数据产业园区认定管理办法"],
-    "ip_industry": ["{c}市工业互联网创新发展行动计划", "关于推进“互联网+先进制造业”发展的实施意见", "{c}市智能制造示范工厂认定办法",
+    "ip_industry": ["{c}市工业互联网创新发展行动计划", "关于推进“互联网+先进制造业”发展的实施意见", "{c}市工业和信息化局关于印发{c}市智能制造示范工厂认定办法的通知",
                     "关于加快农村电商高质量发展的通知", "{c}市推进企业上云用云实施方案"],
     "ip_livelihood": ["关于推进“互联网+医疗健康”发展的实施意见", "{c}市智慧教育示范区建设方案", "{c}市互联网医院管理办法（试行）",
                       "关于发展智慧健康养老产业的实施意见", "{c}市推进“互联网+社会服务”行动方案"],
@@ -134,7 +143,7 @@ FOCUS = {
                       "严格落实网络安全等级保护和密码应用安全性评估要求，加强个人信息保护，定期开展数据安全风险评估和应急演练。",
                       "强化关键信息基础设施安全防护，健全网络和数据安全监测预警和通报处置机制。"],
     "ip_supervision": ["依托“互联网+监管”系统，汇聚监管数据，全面推行“双随机、一公开”监管，实现监管事项全覆盖、监管过程全记录。",
-                       "建立以信用监管为基础的新型监管机制，根据企业信用等级实施差异化监管，推进非现场监管和智慧监管。",
+                       "建立以信用监管为基础的新型监管机制，依托“互联网+监管”平台归集监管数据和信用信息，根据企业信用等级实施差异化监管，推进非现场监管、在线监管和智慧监管。",
                        "强化监管平台风险预警功能，对新业态实行包容审慎监管。"],
     "ip_gov_service": ["深化“互联网+政务服务”，推进政务服务事项“一网通办”，实现高频事项全程网办、跨省通办。",
                        "推行“一件事一次办”，整合办事环节，推广电子证照应用，开展政务服务“好差评”，让企业和群众办事最多跑一次。",
@@ -173,7 +182,7 @@ OTHER_TITLES = ["{c}市住房公积金提取管理办法", "关于进一步做�
                 "{c}市老旧小区改造实施方案", "关于促进个体工商户发展的若干措施", "{c}市养老服务补贴管理办法",
                 "关于加强农村人居环境整治的实施意见", "{c}市人才安居办法", "关于进一步规范建设工程招投标管理的通知",
                 "{c}市历史文化街区保护办法", "关于做好高校毕业生就业创业工作的通知", "{c}市公共租赁住房管理办法",
-                "关于加强冬春季森林防火工作的通知", "{c}市消防安全责任制实施办法", "关于支持外贸企业稳订单拓市场的若干措施"]
+                "关于印发{c}市{y}年政务公开工作要点的通知", "关于开展{y}年度“双随机、一公开”抽查工作的通知", "关于支持外贸企业稳订单拓市场的若干措施"]
 GENERIC = ["为进一步规范相关管理工作，根据有关法律法规和上级文件精神，结合本市实际，制定本办法。",
            "各区人民政府、市政府各部门要高度重视，加强组织领导，明确责任分工，确保各项任务落到实处。",
            "市财政部门按规定统筹安排资金，加强资金使用绩效评价，提高资金使用效益。",
@@ -298,6 +307,9 @@ def _make_docs(rng: random.Random, spec: CitySpec, ref: date) -> list[Doc]:
         cat = cats[6 + i]
         inner = rng.choice(TITLES[cat]).format(c=c)
         inner = re.sub(r"^关于", "", inner)
+        wrapped = re.match(r"^.*?(?:关于印发|印发关于|^印发)(.+)的通知$", inner)   # a notice's own title: keep the measure's
+        if wrapped:
+            inner = wrapped.group(1)
         title = f"{c}市人民政府办公厅关于印发《{inner}》的通知"
         paras = ["各区人民政府，市政府各部门、各直属机构：", f"经市政府同意，现将《{inner}》印发给你们，请认真组织实施。",
                  f"{c}市人民政府办公厅"]
@@ -314,7 +326,8 @@ def _make_docs(rng: random.Random, spec: CitySpec, ref: date) -> list[Doc]:
     y = rng.choice(YEARS[2:])
     m, dd = rng.randint(3, 11), rng.randint(1, 28)
     new(MEETING, [p.format(y=y, m=m, d=dd) for p in MEETING_BODY], [], is_policy=False, numbered=False, year=y)
-    new(JIEDU, JIEDU_BODY[:], [], is_policy=False, numbered=False)
+    # The interpretation is labelled with the topic of the document it explains (not counted: not a policy).
+    new(JIEDU, JIEDU_BODY[:], ["data_management"], is_policy=False, numbered=False)
     # A 失效 document in a category (counted in its year; not a valid normative document).
     cat = cats[11]
     d = new(rng.choice(TITLES[cat]), _generic(rng, 1) + _focused(rng, cat, 2) + _generic(rng, 1), [cat],
@@ -434,8 +447,18 @@ def _esc(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _issuer_as_written(d: Doc) -> str:
+    """A department of the city is written '市…' (as on real 信息公开 pages); the government by its full name."""
+    own = f"{d.city.name}市"
+    if d.issuer.startswith(own) and "人民政府" not in d.issuer:
+        return "市" + d.issuer[len(own):]
+    return d.issuer
+
+
 def _meta_rows(d: Doc) -> dict:
-    return {"索引号": d.index_number, "主题分类": d.subject, "发文机关": d.issuer, "成文日期": f"{d.written:%Y年%m月%d日}",
+    # 生成日期 (when the CMS generated the page, as TRS 信息公开 pages show it) is not the written date.
+    return {"索引号": d.index_number, "主题分类": d.subject, "发文机关": _issuer_as_written(d),
+            "生成日期": f"{d.published + timedelta(days=1):%Y-%m-%d}", "成文日期": f"{d.written:%Y年%m月%d日}",
             "标题": d.title, "发文字号": d.doc_number or "", "发布日期": f"{d.published:%Y-%m-%d}",
             "有效性": d.validity or ""}
 
@@ -560,10 +583,17 @@ def _fold(t: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", t))
 
 
-def env_truth(paras: list[str]) -> float:
-    from collectors.policy import load_lexicon    # the lexicon is data shared with the crawler
+# The environmental terms of work_report_env_term_freq, as data of the sample web (the indicator's
+# definition); the crawler's lexicon (collectors/lexicons/policy.yaml env_terms) is checked against it by
+# tests/sampleweb/test_truth_boundary.py, never imported.
+ENV_TERMS = ("生态环境", "生态文明", "生态保护", "生态修复", "环境保护", "环境治理", "污染防治", "大气污染", "水污染", "土壤污染",
+             "碳达峰", "碳中和", "节能减排", "节能降碳", "绿色发展", "绿色低碳", "低碳", "新能源", "清洁能源", "可再生能源", "蓝天",
+             "碧水", "净土", "空气质量", "污水处理", "垃圾分类", "河长制", "林长制", "植树造林", "湿地", "生物多样性", "环保", "减排",
+             "排放", "扬尘", "黑臭水体", "固体废物", "双碳")
 
-    terms = sorted(set(load_lexicon().env_terms), key=lambda t: (-len(t), t))
+
+def env_truth(paras: list[str]) -> float:
+    terms = sorted(set(ENV_TERMS), key=lambda t: (-len(t), t))
     text = "".join(_fold(p) for p in paras)
     n, i = 0, 0
     while i < len(text):
@@ -599,6 +629,8 @@ def _truth(web: SampleWeb, spec: CitySpec, canon: list[Doc], report_paras: list[
 
 def add_policies(web: SampleWeb, rng: random.Random) -> None:
     LABELS.clear()
+    ISSUERS.clear()
+    WRITTEN.clear()
     ref = web.reference_date
     known = {c.code for c in web.cities}
     for spec in CITIES:
@@ -617,6 +649,8 @@ def add_policies(web: SampleWeb, rng: random.Random) -> None:
             site.resources[d.path] = Resource(render_detail(d, site_name), content_type=enc)
         for d in docs:
             LABELS[f"http://{host}{d.path}"] = (d.is_policy, d.cats)
+            ISSUERS[f"http://{host}{d.path}"] = d.issuer
+            WRITTEN[f"http://{host}{d.path}"] = d.written
         listed = sorted(docs + reposts, key=lambda d: (d.published, d.path), reverse=True)
         normative = [d for d in listed if d.normative]
         start, extra = _lists(site, spec, listed, normative, host)

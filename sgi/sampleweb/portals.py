@@ -7,7 +7,7 @@ entries and truth rows.
 
 Truth is not hand-typed: every page is rendered through a recorder (:class:`Rec`) that notes the
 links, features, language versions and dated items it emits, and the truth rows are computed from
-those records with the rules of ``sgi/data/indicators.yaml`` and ``collectors/inspection.py``.
+those records with the rules of ``sgi/data/indicators.yaml`` and the inspection rules written below as data.
 The tests recompute the link- and meta-based values independently by parsing the bytes.
 
 The portals (``Site.notes`` has the details of each):
@@ -78,15 +78,21 @@ from datetime import date, timedelta
 from typing import Optional
 from urllib.parse import quote, urljoin, urlsplit
 
-from collectors.inspection import (
-    HOMEPAGE_STALE_AFTER_DAYS,
-    MAX_BROKEN_LINK_SAMPLE,
-    MAX_COLUMNS_SAMPLED,
-    META_TAGS_BY_PAGE_TYPE,
-    STALE_AFTER_DAYS,
-)
-from collectors.lexicons import default_portal_lexicon
 from sgi.sampleweb.model import Fault, Resource, SampleCity, SampleWeb, Site, TruthRow
+
+# The inspection rules the truth follows, written here as data (国办秘函〔2019〕19号 and the 政府网站发展指引
+# page-tag spec), never imported from the crawler: the truth must be able to catch a crawler error.
+# tests/sampleweb/test_truth_boundary.py checks that the crawler's constants say the same.
+STALE_AFTER_DAYS = {"news": 14, "notice": 183, "policy": 183}
+HOMEPAGE_STALE_AFTER_DAYS = 14
+MAX_COLUMNS_SAMPLED = 6
+MAX_BROKEN_LINK_SAMPLE = 50
+META_TAGS_BY_PAGE_TYPE = {
+    "home": ("SiteName", "SiteDomain", "SiteIDCode"),
+    "column": ("SiteName", "SiteDomain", "SiteIDCode", "ColumnName", "ColumnDescription", "ColumnKeywords", "ColumnType"),
+    "article": ("SiteName", "SiteDomain", "SiteIDCode", "ColumnName", "ColumnType", "ArticleTitle", "PubDate",
+                "ContentSource"),
+}
 
 # IPv6-capable portal hosts (AAAA ::1 in the sample DNS, and the server answers on [::1]). The runner reads
 # the keys of this dict (sgi.sampleweb.runner.ipv6_hosts), so only capable hosts are listed; portal_ipv6
@@ -107,13 +113,17 @@ FEATURES = (
 )
 # Features read from the home page itself (not inherited from followed sub-pages).
 HOME_ONLY_FEATURES = {"site_search", "mobile_friendly"}
-# Sub-page labels followed one level down and the column words: the portal lexicon is the one source
-# of truth (collectors/lexicons/portal.yaml, follow_links and columns); the crawler reads the same lists.
-_LEXICON = default_portal_lexicon()
-SUBPAGE_LABELS = tuple(_LEXICON.follow_links)
+# Sub-page labels followed one level down and the column words, as data (the crawler's lexicon,
+# collectors/lexicons/portal.yaml follow_links / columns, is checked against them by a test).
+SUBPAGE_LABELS = ("政民互动", "互动交流", "公众参与", "网站地图", "新媒体", "政务新媒体", "关于我们", "联系我们", "网站声明",
+                  "隐私声明", "走进")
 SUBPAGE_MAX_LABEL_CHARS = 12          # longer link texts are items, not section links
-COLUMN_WORDS = {kind: tuple(_LEXICON.columns[kind]) for kind in ("notice", "policy", "news")}
-COLUMN_MAX_LABEL_CHARS = _LEXICON.column_max_label_chars
+COLUMN_WORDS = {
+    "notice": ("通知公告", "公示公告", "公告公示", "通知", "公告", "公示", "通告"),
+    "policy": ("政策文件", "政府文件", "规范性文件", "政策法规", "文件", "政策", "法规"),
+    "news": ("要闻", "新闻", "动态", "工作动态", "政务动态", "部门动态", "区县动态", "今日", "资讯", "图片新闻", "新闻发布"),
+}
+COLUMN_MAX_LABEL_CHARS = 10
 # Every portal indicator with truth here (homepage_load_ms is timing and has none).
 PORTAL_INDICATORS = (
     "portal_reachable", "portal_https", "portal_hsts", "portal_ipv6", *FEATURES, "language_versions",

@@ -58,7 +58,8 @@ def test_fragment_without_html_or_head():
     assert doc.title == "关于印发《某市新型智慧城市建设行动计划（2024—2026年）》的通知"
     assert doc.doc_number == "某府办〔2024〕7号"
     assert doc.published_date.isoformat() == "2024-03-05"
-    assert doc.issuer is None and doc.index_number is None and doc.written_date is None
+    assert doc.issuer is None and doc.index_number is None
+    assert doc.written_date.isoformat() == "2024-03-01"      # no 成文日期 field: the date under the signature
     assert cls.categories == ["smart_city"]            # a title-only match: the body only repeats the title
 
 
@@ -112,6 +113,39 @@ def test_sample_web_detail_templates_read_every_field(policy_web):
         assert doc.doc_number is None or "〔" in doc.doc_number
         n += 1
     assert n >= 200
+
+
+def test_sample_web_issuers_written_without_their_city_keep_it(policy_web):
+    """The sample pages write a city department as real pages do ('市大数据局'); read with the city's place
+    the issuer is the full name the generator gave it (truth as data, sgi.sampleweb.policy.ISSUERS)."""
+    from sgi.cities import lookup
+    from sgi.sampleweb import policy as gen
+    from tests.policy.conftest import served_page
+
+    web, labels = policy_web
+    assert set(gen.ISSUERS) == set(labels)
+    short = 0
+    for url, issuer in gen.ISSUERS.items():
+        city = lookup(next(s.code for s in gen.CITIES if f".{s.slug}.gov" in url))
+        doc = policy.parse_detail(served_page(web, url), province=city.province, city=city.name)
+        assert doc.issuer == issuer, url
+        short += any(v.startswith("市") for k, v in doc.fields_found.items() if "发文机关" in k)
+    assert short >= 10                     # many pages really write the short form
+
+
+def test_sample_web_written_date_is_the_cheng_wen_date_not_the_generation_date(policy_web):
+    """xxgk and GBK pages list 生成日期 (a day after publication) before 成文日期, as TRS pages do."""
+    from sgi.sampleweb import policy as gen
+    from tests.policy.conftest import served_page
+
+    web, labels = policy_web
+    assert len(gen.WRITTEN) == len(labels)
+    with_generation_date = 0
+    for url, written in gen.WRITTEN.items():
+        page = served_page(web, url)
+        with_generation_date += "生成日期" in page.text
+        assert policy.parse_detail(page).written_date == written, url
+    assert with_generation_date >= 100
 
 
 def test_title_is_not_the_site_banner():

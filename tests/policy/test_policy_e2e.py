@@ -85,3 +85,23 @@ def test_reposts_are_one_document_with_every_url(demo):
         assert d["url"] in json.loads(d["urls"])
     reports = _rows(demo, "SELECT * FROM policy_document WHERE kind = 'work_report'")
     assert len(reports) == 8 and all(r["doc_key"] == "work_report:2026" and r["body_text"] for r in reports)
+
+
+def test_stored_issuer_and_written_date_match_the_truth(demo):
+    """Issuers written '市…局' on the pages are stored with their city; the 成文日期 is stored, never the
+    生成日期 the pages also show (truth: sgi.sampleweb.policy.ISSUERS / WRITTEN, data of the generator)."""
+    import re
+
+    from sgi.sampleweb import policy as gen
+    from sgi.sampleweb.generate import DEFAULT_SEED, REFERENCE_DATE, build_sample_web
+
+    build_sample_web(DEFAULT_SEED, REFERENCE_DATE)          # fills gen.ISSUERS / gen.WRITTEN
+    docs = _rows(demo, "SELECT url, issuer, written_date FROM policy_document WHERE kind = 'document'")
+    checked = 0
+    for d in docs:
+        key = re.sub(r"^(https?://[^/:]+):\d+", r"\1", d["url"])
+        if key in gen.ISSUERS:
+            assert d["issuer"] == gen.ISSUERS[key], key
+            assert d["written_date"] == gen.WRITTEN[key].isoformat(), key
+            checked += 1
+    assert checked == len(docs) == 8 * 27
