@@ -9,6 +9,7 @@ from scrapy.exceptions import DropItem
 
 from spiders.items import ObservationItem
 from spiders.store import store_for
+from storage.store import OutOfUnitRange
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,16 @@ class ObservationPipeline:
             return item
         data = {name: _copy(getattr(item, name)) for name in _FIELDS}
         try:
-            store_for(self.crawler).record_observation(**data)
+            try:
+                store_for(self.crawler).record_observation(**data)
+            except OutOfUnitRange as exc:
+                # Missing is not zero, and a misread is not missing: the city keeps a row, status error,
+                # citing the page and saying what the rule produced.
+                self.crawler.stats.inc_value("sgi/observations_out_of_range")
+                data.update(status="error", value=None,
+                            evidence_detail=f"rule produced a value outside the unit: {exc}")
+                store_for(self.crawler).record_observation(**data)
+                item = dataclasses.replace(item, status="error", value=None, evidence_detail=data["evidence_detail"])
         except (ValueError, Exception) as exc:  # a broken item must not end the crawl
             self.crawler.stats.inc_value("sgi/observations_rejected")
             raise DropItem(f"rejected observation {data.get('indicator')} for {data.get('city_code')}: {exc}")

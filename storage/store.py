@@ -138,6 +138,11 @@ def evidence_url_problem(url: str | None) -> str | None:
     return None
 
 
+class OutOfUnitRange(ValueError):
+    """A value its indicator's unit does not admit (a share of 1.5, a negative count): the rule misread
+    the page, so the observation is an error, not a value."""
+
+
 class CrawlStore:
     def __init__(self, url: str | None, run_id: int, archive_dir: str | Path | None = None,
                  warc_prefix: str = "sgi"):
@@ -288,11 +293,11 @@ class CrawlStore:
         if status not in (OK, ABSENT) and value not in (None,):
             raise ValueError(f"{indicator} for {city_code}: status {status} must not carry a value")
         num, text = to_value_columns(value)
-        problem = (indicator_registry.period_problem(period)
-                   or (indicator_registry.value_problem(indicator, num) if num is not None else None)
-                   or evidence_url_problem(evidence_url))
-        if problem:   # the unit's range, a real date, a citable URL: refused here as at import and override
+        problem = indicator_registry.period_problem(period) or evidence_url_problem(evidence_url)
+        if problem:   # a real date, a citable URL: refused here as at import and override
             raise ValueError(f"{indicator} for {city_code}: {problem}")
+        if num is not None and (problem := indicator_registry.value_problem(indicator, num)):
+            raise OutOfUnitRange(f"{indicator} for {city_code}: {problem}")
         snaps = list(dict.fromkeys([s for s in [snapshot_id, *evidence_snapshots] if s]))
         row = dict(run_id=self.run_id, city_code=city_code, indicator=indicator, period=period,
                    value_num=num, value_text=text, status=status, rule=rule, rule_version=rule_version,

@@ -70,10 +70,33 @@ def test_an_item_without_evidence_is_dropped_and_counted(crawler):
     (dict(indicator="messages_total", value=-3), r"messages_total \(count\) must be at least 0, not -3"),
     (dict(indicator="messages_total", value=float("inf")), "not a finite number"),
     (dict(value=2), "site_search is yes/no"),
+])
+def test_a_value_outside_its_indicators_unit_is_stored_as_an_error_saying_so(crawler, change, message):
+    import re
+
+    store = crawler.sgi_store
+    ref = store.record_response(city_code="440300", spider="portal", requested_url="http://a.test/",
+                                final_url="http://a.test/", http_status=200, reason="OK", headers=[],
+                                body=b"<html></html>", fetched_at=datetime.now(timezone.utc), elapsed_ms=1,
+                                fetch_status="ok", content_type="text/html", encoding="utf-8", rendered=False)
+    fields = dict(city_code="440300", indicator="site_search", period="2026-06-30", status="ok", value=True,
+                  rule="t", snapshot_id=ref.id, evidence_url=ref.url) | change
+    pipe = ObservationPipeline(crawler)
+    stored = pipe.process_item(ObservationItem(**fields))
+    assert stored.status == "error" and stored.value is None
+    assert crawler.stats.get_value("sgi/observations_out_of_range") == 1
+    pipe.close_spider()
+    with store.engine.connect() as conn:
+        row = conn.execute(select(Observation)).one()
+    assert (row.status, row.value_num, row.value_text, row.snapshot_id) == ("error", None, None, ref.id)
+    assert re.search(message, row.evidence_detail)
+
+
+@pytest.mark.parametrize("change, message", [
     (dict(period="2026-13-45"), "period '2026-13-45' is not a real date"),
     (dict(evidence_url="javascript:alert(1)"), "evidence URL 'javascript:alert\\(1\\)' is not an http"),
 ])
-def test_a_value_outside_its_indicators_unit_is_dropped_and_counted(crawler, change, message):
+def test_an_impossible_period_or_uncitable_url_is_dropped_and_counted(crawler, change, message):
     store = crawler.sgi_store
     ref = store.record_response(city_code="440300", spider="portal", requested_url="http://a.test/",
                                 final_url="http://a.test/", http_status=200, reason="OK", headers=[],
