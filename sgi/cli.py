@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sgi.errors import SgiError
+from sgi.errors import Interrupted, SgiError
 
 app = typer.Typer(help="sgi: smart-governance indicator crawler (collect, keep evidence, score).",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -344,6 +344,12 @@ def main() -> None:
         if exc.hint:
             err.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
         sys.exit(2)
+    except Interrupted as exc:
+        err.print(f"[bold red]interrupted:[/] run {exc.run_key} did not finish; it is closed as failed",
+                  highlight=False)
+        err.print("[yellow]hint:[/] continue it with `sgi crawl --resume` (add --sample-web for a sample-web run)",
+                  highlight=False)
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
