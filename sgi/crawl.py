@@ -43,6 +43,7 @@ def check_sources(*, db_url: str, cities: list[str] | None, extra_settings: dict
     from scrapy.crawler import CrawlerProcess
 
     overrides = dict(extra_settings or {})
+    validate_sources(overrides)
     run_id = start_run(db_url, f"sources-check-{date.today().isoformat()}-{os.getpid()}",
                        command="sgi sources check", spiders=["sources_check"],
                        sample_web=bool(overrides.get("SGI_SAMPLE_WEB")))
@@ -56,6 +57,15 @@ def check_sources(*, db_url: str, cities: list[str] | None, extra_settings: dict
     counts = getattr(crawler, "sgi_counts", None) or {}
     finish_run(db_url, run_id, state="finished", **merge_counts([counts]))
     return sorted(crawler.sgi_results, key=lambda r: (r["city_code"], r["kind"]))
+
+
+def validate_sources(settings: dict) -> None:
+    """Read and validate the source file before a run is opened: a mistake is one ConfigError naming file
+    and line (exit 2) and leaves no crawl_run row. Inside Scrapy it would be a logged traceback per spider
+    and a 'finished' run with nothing crawled."""
+    from sgi.sources import load_sources
+
+    load_sources(settings.get("SGI_SOURCES_FILE"))
 
 
 def run_crawl(*, db_url: str, spiders: list[str] | None, cities: list[str] | None, run_key: str | None,
@@ -79,8 +89,9 @@ def run_crawl(*, db_url: str, spiders: list[str] | None, cities: list[str] | Non
     if unknown:
         raise SgiError(f"unknown spider(s): {', '.join(unknown)}",
                        f"available: {', '.join(available_spiders())}")
-    sync_cities(db_url, load_cities())
     overrides = dict(extra_settings or {})
+    validate_sources(overrides)
+    sync_cities(db_url, load_cities())
     as_of_text = (as_of.isoformat() if as_of else overrides.get("SGI_AS_OF")) or date.today().isoformat()
     run_id = start_run(db_url, run_key, command=command, spiders=names, cities=cities or [], as_of=as_of_text,
                        sample_web=bool(overrides.get("SGI_SAMPLE_WEB")), settings={
