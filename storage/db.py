@@ -98,7 +98,27 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
     from alembic import command
 
     url = database_url(url)
-    command.upgrade(_alembic_config(url), revision)
+    cfg = _alembic_config(url)
+    # One migrator at a time: processes that open a new database together would each create its tables
+    # ("table city already exists"). The lock is taken before alembic reads the revision, in the
+    # transaction that migrates (DDL is transactional on SQLite and PostgreSQL), so a process that waited
+    # finds the schema current and does nothing.
+    with get_engine(url).begin() as conn:
+        _lock_schema(conn)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+# pg_advisory_xact_lock key of schema migrations (any constant shared by every sgi process)
+_SCHEMA_LOCK_KEY = 0x5367_6953_6368_656D
+
+
+def _lock_schema(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        # The write lock now (busy_timeout waits for another migrator), not at the first write.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK_KEY})")
 
 
 def current_revision(url: str | None = None) -> str | None:
