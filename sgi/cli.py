@@ -356,6 +356,14 @@ def main() -> None:
     except Exception as exc:  # anything unexpected: one line, the traceback on request
         if os.environ.get("SGI_DEBUG"):
             raise
+        from storage.db import database_problem
+
+        problem = database_problem(exc)
+        if problem:
+            message, hint, code = problem
+            err.print(f"[bold red]error:[/] {message}", highlight=False)
+            err.print(f"[yellow]hint:[/] {hint}", highlight=False)
+            sys.exit(code)
         err.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", highlight=False)
         err.print("[yellow]hint:[/] rerun with SGI_DEBUG=1 for the traceback, and report it if it persists")
         sys.exit(1)
