@@ -79,7 +79,9 @@ class WarcArchive:
                 break
             seq += 1
         self._name = name
-        self._fh = open(self.directory / name, "ab")
+        # Unbuffered: a record goes to the file in write() calls of our own, none left in a buffer that a
+        # later flush would append after a failed record was cut off.
+        self._fh = open(self.directory / name, "ab", buffering=0)
 
     def write_response(self, url: str, status: int, reason: str, headers: list[tuple[str, str]], body: bytes,
                        fetched_at: datetime, *, rendered: bool = False,
@@ -96,17 +98,11 @@ class WarcArchive:
             warc_headers["WARC-Original-Content-Encoding"] = original_encoding[0]
         if rendered:
             warc_headers["WARC-Rendered-By"] = "chromium (playwright)"
-        with self._lock:
-            if self._fh is None or self._fh.tell() >= self.max_bytes:
-                self._open_next()
-            writer = WARCWriter(self._fh, gzip=True)
-            record = writer.create_warc_record(url, "response", payload=io.BytesIO(body),
-                                               http_headers=http_headers, warc_headers_dict=warc_headers)
-            offset = self._fh.tell()
-            writer.write_record(record)
-            self._fh.flush()
-            length = self._fh.tell() - offset
-            return WarcLocation(self._name, offset, length)
+        buffer = io.BytesIO()
+        writer = WARCWriter(buffer, gzip=True)
+        writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body),
+                                                      http_headers=http_headers, warc_headers_dict=warc_headers))
+        return self._append(buffer.getvalue())
 
     def write_resource(self, url: str, content_type: str, body: bytes, fetched_at: datetime) -> WarcLocation:
         """A non-HTTP document (an imported file): a WARC 'resource' record."""
@@ -114,16 +110,31 @@ class WarcArchive:
             "WARC-Date": fetched_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "WARC-Payload-Digest-SHA256": sha256_hex(body),
         }
+        buffer = io.BytesIO()
+        writer = WARCWriter(buffer, gzip=True)
+        writer.write_record(writer.create_warc_record(url, "resource", payload=io.BytesIO(body),
+                                                      warc_content_type=content_type, warc_headers_dict=warc_headers))
+        return self._append(buffer.getvalue())
+
+    def _append(self, record: bytes) -> WarcLocation:
+        """Append one whole record (a gzip member built in memory), or nothing: a write that fails part
+        way (disk full) is cut off again, so a file never ends in half a member that readers skip."""
         with self._lock:
             if self._fh is None or self._fh.tell() >= self.max_bytes:
                 self._open_next()
-            writer = WARCWriter(self._fh, gzip=True)
-            record = writer.create_warc_record(url, "resource", payload=io.BytesIO(body),
-                                               warc_content_type=content_type, warc_headers_dict=warc_headers)
             offset = self._fh.tell()
-            writer.write_record(record)
-            self._fh.flush()
-            return WarcLocation(self._name, offset, self._fh.tell() - offset)
+            try:
+                view = memoryview(record)
+                while view:
+                    view = view[self._fh.write(view):]
+            except OSError:
+                try:
+                    os.ftruncate(self._fh.fileno(), offset)
+                    self._fh.seek(offset)
+                except OSError:
+                    pass
+                raise
+            return WarcLocation(self._name, offset, len(record))
 
     def close(self) -> None:
         with self._lock:
