@@ -100,3 +100,12 @@ def test_sigint_to_nightly_exits_130_and_the_run_is_failed_not_a_previous_run(tm
     with dbmod.get_engine(url).connect() as conn:
         assert previous_run(conn, {"id": 10**6, "run_key": "nightly-2"}) is None
     dbmod.dispose_all()
+
+
+def test_sigterm_to_crawl_exits_143_and_the_run_is_failed(tmp_path):
+    db = tmp_path / "t.db"
+    rc = interrupt_midway(sgi("crawl", "--sample-web", "--city", CITY, "--spider", "portal", "--db",
+                              f"sqlite:///{db}", "--run-key", "st"), db, tmp_path / "crawl.log", sig=signal.SIGTERM,
+                          after_fetches=5)
+    assert rc == 128 + signal.SIGTERM, (tmp_path / "crawl.log").read_text()[-3000:]
+    assert runs(db) == [("st", "failed", 1)]
