@@ -100,6 +100,9 @@ def test_sigint_to_nightly_exits_130_and_the_run_is_failed_not_a_previous_run(tm
     with dbmod.get_engine(url).connect() as conn:
         assert previous_run(conn, {"id": 10**6, "run_key": "nightly-2"}) is None
     dbmod.dispose_all()
+    # The failure alert mails latest.md: it is this night's report, saying the run failed.
+    latest = (tmp_path / "reports" / "latest.md").read_text(encoding="utf-8")
+    assert "nightly-1" in latest and "**INTERRUPTED** (exit code 130)" in latest and "state failed" in latest
 
 
 def test_sigterm_to_crawl_exits_143_and_the_run_is_failed(tmp_path):
