@@ -347,8 +347,7 @@ def main() -> None:
     except Interrupted as exc:
         err.print(f"[bold red]interrupted:[/] run {exc.run_key} did not finish; it is closed as failed",
                   highlight=False)
-        err.print("[yellow]hint:[/] continue it with `sgi crawl --resume` (add --sample-web for a sample-web run)",
-                  highlight=False)
+        err.print(f"[yellow]hint:[/] continue it with `{exc.resume}`", highlight=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted")

@@ -148,7 +148,12 @@ def run_crawl(*, db_url: str, spiders: list[str] | None, cities: list[str] | Non
         totals = merge_counts(parts)
         finish_run(db_url, run_id, state=state, **totals)
     if state != "finished":
-        raise Interrupted(run_key, signals_received[0] if signals_received else None)
+        resume_command = "sgi crawl --resume"
+        if overrides.get("SGI_SAMPLE_WEB"):
+            resume_command += " --sample-web"
+        elif overrides.get("SGI_SOURCES_FILE"):
+            resume_command += f" --sources {overrides['SGI_SOURCES_FILE']}"
+        raise Interrupted(run_key, signals_received[0] if signals_received else None, resume_command)
     # Crawl time proper (engine start to close), without process start-up: what benchmarks compare.
     return {"run_id": run_id, "run_key": run_key, **totals, "elapsed_s": max([p.get("elapsed_s", 0.0) for p in parts] or [0.0]),
             "page_rule_memo": dict(zip(("hits", "misses"), max([getattr(c, "sgi_memo_counts", (0, 0))

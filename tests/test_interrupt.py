@@ -72,7 +72,7 @@ def test_sigint_to_crawl_exits_130_and_a_plain_resume_finishes_the_run(tmp_path)
     assert rc == 130, log[-3000:]
     assert runs(db) == [("si", "failed", 1)]
     assert "Traceback" not in log
-    assert "sgi crawl --resume" in log
+    assert "continue it with `sgi crawl --resume --sample-web`" in log
 
     resumed = subprocess.run(sgi("crawl", "--sample-web", "--resume", "--db", url), capture_output=True,
                              text=True, timeout=300)
