@@ -13,7 +13,7 @@ from rich.live import Live
 from rich.table import Table
 
 from sgi.errors import Interrupted, SgiError
-from storage.store import finish_run, start_run, sync_cities
+from storage.store import cut_partial_records, finish_run, start_run, sync_cities
 
 
 def scrapy_settings(overrides: dict | None = None):
@@ -98,6 +98,8 @@ def run_crawl(*, db_url: str, spiders: list[str] | None, cities: list[str] | Non
                            k: v for k, v in overrides.items() if isinstance(v, (str, int, float, bool))})
     overrides.update({"SGI_DATABASE_URL": db_url, "SGI_RUN_ID": run_id, "SGI_RUN_KEY": run_key,
                       "SGI_AS_OF": as_of_text})
+    if resume:
+        cut_partial_records(db_url, run_id, overrides.get("SGI_ARCHIVE_DIR"))
     if quiet or not console.is_terminal:
         overrides.setdefault("LOG_LEVEL", "WARNING")
     else:

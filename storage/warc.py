@@ -143,6 +143,36 @@ class WarcArchive:
                 self._fh = None
 
 
+def cut_partial_tail(path: str | Path, start: int = 0) -> int:
+    """Cut a half-written record (gzip member) off the end of a WARC file, as a process killed mid-write
+    leaves it; whole members stay. ``start``: an offset known to begin a member (the end of the last
+    record the database cites), so only the tail is read. Returns the bytes removed."""
+    path = Path(path)
+    with open(path, "r+b") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        good = start
+        fh.seek(good)
+        while good < size:
+            inflate = zlib.decompressobj(wbits=31)      # one gzip member
+            used = 0
+            while not inflate.eof:
+                chunk = fh.read(1 << 20)
+                if not chunk:
+                    break
+                try:
+                    inflate.decompress(chunk)
+                except zlib.error:
+                    break
+                used += len(chunk) - len(inflate.unused_data)
+            if not inflate.eof:
+                break
+            good += used
+            fh.seek(good)
+        if good < size:
+            fh.truncate(good)
+        return size - good
+
+
 def read_record(directory: str | Path, file: str, offset: int, length: int | None = None) -> ArchivedResponse:
     """Read back one response record written by :class:`WarcArchive` (``length``: the record's length
     in the file, when known). Records this module wrote are read directly (one gzip member, two header
