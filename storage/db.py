@@ -120,7 +120,8 @@ _DATABASE_PROBLEMS = (
     ("unable to open database file", "check that --db names a file in a directory that exists and that you may "
                                      "write (read-only commands also open a database on read-only media)", 2),
     ("readonly database", "this command writes, and the database is read-only; copy it somewhere writable", 2),
-    ("database or disk is full", "free disk space (database and archive), then continue: `sgi crawl --resume`", 1),
+    ("database or disk is full", "free disk space (database and archive), then continue a crawl with "
+                                 "`sgi crawl --resume` and the options it ran with (--sample-web, --sources)", 1),
 )
 
 
