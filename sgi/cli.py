@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sgi.errors import SgiError
+from sgi.errors import Interrupted, SgiError
 
 app = typer.Typer(help="sgi: smart-governance indicator crawler (collect, keep evidence, score).",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -346,12 +346,25 @@ def main() -> None:
         if exc.hint:
             err.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
         sys.exit(2)
+    except Interrupted as exc:
+        err.print(f"[bold red]interrupted:[/] run {exc.run_key} did not finish; it is closed as failed",
+                  highlight=False)
+        err.print(f"[yellow]hint:[/] continue it with `{exc.resume}`", highlight=False)
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
     except Exception as exc:  # anything unexpected: one line, the traceback on request
         if os.environ.get("SGI_DEBUG"):
             raise
+        from storage.db import database_problem
+
+        problem = database_problem(exc)
+        if problem:
+            message, hint, code = problem
+            err.print(f"[bold red]error:[/] {message}", highlight=False)
+            err.print(f"[yellow]hint:[/] {hint}", highlight=False)
+            sys.exit(code)
         err.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", highlight=False)
         err.print("[yellow]hint:[/] rerun with SGI_DEBUG=1 for the traceback, and report it if it persists")
         sys.exit(1)

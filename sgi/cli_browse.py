@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -30,6 +31,9 @@ def browse(db: Optional[str] = DbOption,
         err.print(f"Datasette on http://127.0.0.1:{port}/{db_file.stem} (canned queries: evidence_for_city, "
                   f"changed_since_last_run); Ctrl-C stops", highlight=False)
         server = subprocess.Popen(datasette_command(db_file, metadata, port, open_browser=not no_open))
+        # SIGTERM (kill, systemd) ends us like Ctrl-C does: through the finally below, which stops
+        # Datasette and removes the temporary folder. Python's default would exit at once and orphan it.
+        signal.signal(signal.SIGTERM, _exit_on_signal)
         try:
             server.wait()
         except KeyboardInterrupt:
@@ -38,3 +42,7 @@ def browse(db: Optional[str] = DbOption,
             if server.poll() is None:     # our child: stop it with us
                 server.terminate()
                 server.wait(timeout=10)
+
+
+def _exit_on_signal(signum, _frame):
+    raise SystemExit(128 + signum)

@@ -4,6 +4,7 @@ crawl_run row opened before and closed after."""
 from __future__ import annotations
 
 import os
+import signal
 from collections import Counter
 from datetime import date
 
@@ -11,8 +12,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from sgi.errors import SgiError
-from storage.store import finish_run, start_run, sync_cities
+from sgi.errors import Interrupted, SgiError
+from storage.store import cut_partial_records, finish_run, start_run, sync_cities
 
 
 def scrapy_settings(overrides: dict | None = None):
@@ -42,6 +43,7 @@ def check_sources(*, db_url: str, cities: list[str] | None, extra_settings: dict
     from scrapy.crawler import CrawlerProcess
 
     overrides = dict(extra_settings or {})
+    validate_sources(overrides)
     run_id = start_run(db_url, f"sources-check-{date.today().isoformat()}-{os.getpid()}",
                        command="sgi sources check", spiders=["sources_check"],
                        sample_web=bool(overrides.get("SGI_SAMPLE_WEB")))
@@ -55,6 +57,15 @@ def check_sources(*, db_url: str, cities: list[str] | None, extra_settings: dict
     counts = getattr(crawler, "sgi_counts", None) or {}
     finish_run(db_url, run_id, state="finished", **merge_counts([counts]))
     return sorted(crawler.sgi_results, key=lambda r: (r["city_code"], r["kind"]))
+
+
+def validate_sources(settings: dict) -> None:
+    """Read and validate the source file before a run is opened: a mistake is one ConfigError naming file
+    and line (exit 2) and leaves no crawl_run row. Inside Scrapy it would be a logged traceback per spider
+    and a 'finished' run with nothing crawled."""
+    from sgi.sources import load_sources
+
+    load_sources(settings.get("SGI_SOURCES_FILE"))
 
 
 def run_crawl(*, db_url: str, spiders: list[str] | None, cities: list[str] | None, run_key: str | None,
@@ -78,14 +89,17 @@ def run_crawl(*, db_url: str, spiders: list[str] | None, cities: list[str] | Non
     if unknown:
         raise SgiError(f"unknown spider(s): {', '.join(unknown)}",
                        f"available: {', '.join(available_spiders())}")
-    sync_cities(db_url, load_cities())
     overrides = dict(extra_settings or {})
+    validate_sources(overrides)
+    sync_cities(db_url, load_cities())
     as_of_text = (as_of.isoformat() if as_of else overrides.get("SGI_AS_OF")) or date.today().isoformat()
     run_id = start_run(db_url, run_key, command=command, spiders=names, cities=cities or [], as_of=as_of_text,
                        sample_web=bool(overrides.get("SGI_SAMPLE_WEB")), settings={
                            k: v for k, v in overrides.items() if isinstance(v, (str, int, float, bool))})
     overrides.update({"SGI_DATABASE_URL": db_url, "SGI_RUN_ID": run_id, "SGI_RUN_KEY": run_key,
                       "SGI_AS_OF": as_of_text})
+    if resume:
+        cut_partial_records(db_url, run_id, overrides.get("SGI_ARCHIVE_DIR"))
     if quiet or not console.is_terminal:
         overrides.setdefault("LOG_LEVEL", "WARNING")
     else:
@@ -94,10 +108,12 @@ def run_crawl(*, db_url: str, spiders: list[str] | None, cities: list[str] | Non
     process = CrawlerProcess(settings)   # LOG_INSTALL_ROOT_HANDLER (default True) installs the root handler
     progress: dict[str, Counter] = {}
     crawlers = []
+    close_reasons: dict[str, str] = {}
     for name in names:
         crawler = process.create_crawler(name)
         counter = progress.setdefault(name, Counter())
         _connect_progress(crawler, counter)
+        _connect_close_reason(crawler, name, close_reasons)
         crawlers.append(crawler)
         kwargs = {"city": ",".join(cities)} if cities else {}
         process.crawl(crawler, **kwargs)
@@ -111,6 +127,8 @@ def run_crawl(*, db_url: str, spiders: list[str] | None, cities: list[str] | Non
                           str(c["items"]))
         return table
 
+    signals_received: list[int] = []
+    _note_shutdown_signals(signals_received)
     state = "finished"
     try:
         if quiet:
@@ -120,13 +138,24 @@ def run_crawl(*, db_url: str, spiders: list[str] | None, cities: list[str] | Non
                 for crawler in crawlers:
                     _connect_refresh(crawler, live, render)
                 process.start()
-    except KeyboardInterrupt:
+        # Scrapy stops gracefully on SIGINT/SIGTERM and returns as if the crawl were done: such a run did
+        # not finish. It is closed as `failed`, which `sgi crawl --resume` continues.
+        if signals_received or "shutdown" in close_reasons.values():
+            state = "failed"
+    except BaseException:
         state = "failed"
         raise
     finally:
         parts = [getattr(c, "sgi_counts", None) or {} for c in crawlers]
         totals = merge_counts(parts)
         finish_run(db_url, run_id, state=state, **totals)
+    if state != "finished":
+        resume_command = "sgi crawl --resume"
+        if overrides.get("SGI_SAMPLE_WEB"):
+            resume_command += " --sample-web"
+        elif overrides.get("SGI_SOURCES_FILE"):
+            resume_command += f" --sources {overrides['SGI_SOURCES_FILE']}"
+        raise Interrupted(run_key, signals_received[0] if signals_received else None, resume_command)
     # Crawl time proper (engine start to close), without process start-up: what benchmarks compare.
     return {"run_id": run_id, "run_key": run_key, **totals, "elapsed_s": max([p.get("elapsed_s", 0.0) for p in parts] or [0.0]),
             "page_rule_memo": dict(zip(("hits", "misses"), max([getattr(c, "sgi_memo_counts", (0, 0))
@@ -189,6 +218,32 @@ def _connect_progress(crawler, counter: Counter) -> None:
     for fn, sig in ((on_request, signals.request_scheduled), (on_response, signals.response_received),
                     (on_error, signals.request_dropped), (on_item, signals.item_scraped)):
         crawler.signals.connect(fn, signal=sig, weak=False)
+
+
+def _connect_close_reason(crawler, name: str, reasons: dict) -> None:
+    from scrapy import signals
+
+    def closed(spider, reason):
+        reasons[name] = reason
+
+    crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)
+
+
+def _note_shutdown_signals(received: list) -> None:
+    """Record which shutdown signal stopped the crawl. Scrapy installs its own SIGINT/SIGTERM handlers
+    once the reactor has started; ours wraps them in the reactor's first turn, after that."""
+    from twisted.internet import reactor
+
+    def wrap():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            inner = signal.getsignal(sig)
+            if callable(inner):
+                def handler(signum, frame, inner=inner):
+                    received.append(signum)
+                    inner(signum, frame)
+                signal.signal(sig, handler)
+
+    reactor.callWhenRunning(reactor.callLater, 0, wrap)
 
 
 def _connect_refresh(crawler, live: Live, render) -> None:

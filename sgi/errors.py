@@ -20,3 +20,21 @@ class ConfigError(SgiError):
         super().__init__(f"{where}: {message}", hint)
         self.path = str(path)
         self.line = line
+
+
+class Interrupted(Exception):
+    """A crawl stopped by a signal (SIGINT, SIGTERM) before it finished: its run is closed as `failed`
+    (resumable with `sgi crawl --resume`) and the command exits 128 + the signal's number (130 for SIGINT).
+    Not a KeyboardInterrupt: click would turn that into "Aborted!" and exit 1."""
+
+    def __init__(self, run_key: str | None, signum: int | None = None, resume: str = "sgi crawl --resume"):
+        import signal
+
+        self.run_key = run_key
+        self.signum = signum or signal.SIGINT
+        self.resume = resume     # the command that continues the run
+        super().__init__(f"interrupted ({signal.Signals(self.signum).name})")
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + int(self.signum)

@@ -34,7 +34,7 @@ from typing import Optional
 import pandas as pd
 from sqlalchemy import inspect, text
 
-from sgi.errors import SgiError
+from sgi.errors import Interrupted, SgiError
 from storage import db
 
 log = logging.getLogger("sgi.nightly")
@@ -477,7 +477,8 @@ def _failure_text(failure: dict) -> str:
 def render_markdown(report: dict) -> str:
     run = report["run"]
     lines = [f"# Nightly run {md(run['run_key'])}", ""]
-    verdict = "HEALTHY" if report.get("healthy", True) else "UNHEALTHY"
+    verdict = ("INTERRUPTED" if report.get("interrupted") else
+               "HEALTHY" if report.get("healthy", True) else "UNHEALTHY")
     lines += [f"**{verdict}** (exit code {report.get('exit_code', 0)}) · crawl date {md(run['as_of'])} · "
               f"{md(run['started_at'])} → {md(run['finished_at'])} ({_minutes(run['minutes'])}) · state {md(run['state'])}",
               "",
@@ -599,8 +600,13 @@ def run_nightly(*, db_url: str, cities: list[str] | None = None, spiders: list[s
         handler, log_path = attach_log_file(log_dir, key)
     try:
         log.info("nightly %s: crawl starts (cities %s, spiders %s)", key, cities or "all", spiders or "all")
-        run_crawl(db_url=db_url, spiders=spiders, cities=cities, run_key=key, as_of=as_of,
-                  extra_settings=extra_settings, command=command, console=console, quiet=quiet)
+        try:
+            run_crawl(db_url=db_url, spiders=spiders, cities=cities, run_key=key, as_of=as_of,
+                      extra_settings=extra_settings, command=command, console=console, quiet=quiet)
+        except Interrupted as exc:
+            # The failure alert mails latest.md: it describes this night (state failed), not the last good one.
+            _report_interrupted(db_url, key, framework, report_dir, checks, exc)
+            raise
         log.info("nightly %s: crawl finished; scoring with %s", key, framework)
         scoring_error = None
         try:
@@ -652,6 +658,18 @@ def write_city_packs(db_url: str, run_key: str, report_dir: str | Path, options)
             log.error("nightly %s: no evidence pack for %s: %s", run_key, code, exc)
             errors.append(f"{code}: {exc}")
     return written, errors
+
+
+def _report_interrupted(db_url: str, key: str, framework: str, report_dir, checks, interrupted) -> None:
+    try:
+        report = build_report(db_url, key, framework=framework,
+                              scoring_error="not scored: the crawl was interrupted")
+        apply_checks(report, checks)
+        report["interrupted"], report["exit_code"] = True, interrupted.exit_code
+        paths = write_report(report, report_dir)
+        log.error("nightly %s: interrupted; the run is closed as failed; report %s", key, paths["markdown"])
+    except Exception:   # the interruption is what the exit code reports
+        log.exception("nightly %s: interrupted; no report written", key)
 
 
 def report_run(*, db_url: str, run_key: str, previous_key: str | None = None, framework: str = "sgi-default",

@@ -239,9 +239,19 @@ def _source_from_entry(entry: Any, file: str, index: CityIndex) -> Source:
 
     start_url = entry["start_url"].strip()
     parts = urlsplit(start_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or " " in start_url:
+    # Whitespace and control characters inside a URL are silently dropped by URL parsers (a tab in a
+    # path would fetch another page): refuse them, as every other malformed URL.
+    if (parts.scheme not in ("http", "https") or not parts.hostname
+            or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in start_url)):
         raise fail("start_url", f"start_url {start_url!r} is not an http(s) URL with a host",
                    "write it in full, e.g. https://www.sz.gov.cn/")
+    if "@" in parts.netloc:
+        raise fail("start_url", f"start_url {start_url!r} has a user name or password before the host",
+                   "remove the part up to '@': the host is what follows it")
+    try:
+        parts.port
+    except ValueError:
+        raise fail("start_url", f"start_url {start_url!r} has an invalid port") from None
     host = parts.hostname
 
     if entry.get("allowed_domains") is None:

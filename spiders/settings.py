@@ -77,6 +77,8 @@ PLAYWRIGHT_ABORT_REQUEST = "spiders.browser.should_abort_request"
 # Scrapy's downloader with per-host concurrency really capped under the asyncio reactor (spiders/politeness.py).
 DOWNLOADER = "spiders.politeness.PoliteDownloader"
 DOWNLOADER_MIDDLEWARES = {
+    # Sample-web mode: links archived by an earlier run go to this run's sample-web ports (spiders/resolver.py).
+    "spiders.resolver.SampleWebPortsMiddleware": 40,
     "spiders.middlewares.LoopbackGuardMiddleware": 50,
     # robots.txt as RFC 9309 has it: a server error on robots.txt disallows the site (spiders/robots.py).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
@@ -119,6 +121,7 @@ SGI_RUN_KEY = None               # None: a fresh key per crawl
 SGI_AS_OF = None                 # crawl date for date-relative indicators; None: today
 SGI_SAMPLE_WEB = False           # True: only *.test / loopback hosts may be requested
 SGI_HOST_MAP = {}                # host -> loopback IP, for the sample web
+SGI_SAMPLE_PORTS = {}            # scheme -> the sample web's port in this run
 SGI_SOURCES_FILE = None          # None: the shipped sgi/data/sources.yaml
 SGI_INCREMENTAL = True           # conditional requests, revisit intervals (False: every page fetched fresh)
 SGI_PAGE_RULE_MEMO = True        # an unchanged page's facts read once (collectors/memo.py; only when incremental)

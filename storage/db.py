@@ -8,6 +8,7 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Sequence
+from urllib.parse import quote
 
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -56,12 +57,47 @@ def _sqlite_pragmas(dbapi_conn, _record):
     cur.close()
 
 
+def _sqlite_read_only_pragmas(dbapi_conn, _record):
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA query_only=ON")     # a write fails as such, not as a missing file
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def sqlite_read_only(path: Path | None) -> bool:
+    """An existing SQLite file we cannot write: on read-only media (a mounted archive, a snapshot) or in a
+    directory we may not write (where WAL needs its -wal and -shm files)."""
+    if path is None or not path.is_file():
+        return False
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        return False
+    return not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+
+
+def _read_only_url(path: Path) -> str:
+    """Open without writing anything. A WAL database needs its -shm file, which cannot be created here:
+    without a -wal file every committed row is in the main file, which cannot change, so it is opened
+    immutable; with one, read-only (SQLite reads the existing -wal and -shm)."""
+    wal = path.with_name(path.name + "-wal")
+    mode = "mode=ro" if wal.exists() and wal.stat().st_size else "immutable=1"
+    return f"sqlite:///file:{quote(str(path.resolve()))}?{mode}&uri=true"
+
+
 def get_engine(url: str | None = None) -> Engine:
     url = database_url(url)
     if url not in _engines:
         try:
             if is_sqlite(url):
                 path = sqlite_path(url)
+                if sqlite_read_only(path):
+                    engine = create_engine(_read_only_url(path), connect_args={"timeout": 30})
+                    engine.sgi_read_only = True
+                    event.listen(engine, "connect", _sqlite_read_only_pragmas)
+                    _engines[url] = engine
+                    return engine
                 if path:
                     path.parent.mkdir(parents=True, exist_ok=True)
                 engine = create_engine(url, connect_args={"timeout": 30})
@@ -75,6 +111,35 @@ def get_engine(url: str | None = None) -> Engine:
                            "check --db / SGI_DATABASE_URL (e.g. sqlite:///sgi.db or postgresql+psycopg://user@host/db)")
         _engines[url] = engine
     return _engines[url]
+
+
+# What SQLite says when the file behind --db is the problem, not sgi: (message part, hint, exit code).
+_DATABASE_PROBLEMS = (
+    ("file is not a database", "--db names a file that is not an SQLite database; check --db / SGI_DATABASE_URL", 2),
+    ("database disk image is malformed", "the database file is damaged; restore it from a backup or use another --db", 2),
+    ("unable to open database file", "check that --db names a file in a directory that exists and that you may "
+                                     "write (read-only commands also open a database on read-only media)", 2),
+    ("readonly database", "this command writes, and the database is read-only; copy it somewhere writable", 2),
+    ("database or disk is full", "free disk space (database and archive), then continue a crawl with "
+                                 "`sgi crawl --resume` and the options it ran with (--sample-web, --sources)", 1),
+)
+
+
+def database_problem(exc: BaseException) -> tuple[str, str, int] | None:
+    """(message, hint, exit code) when exc is SQLite refusing the database file itself (corrupt,
+    unreadable, read-only, disk full): the user's to fix, not a bug to report."""
+    import sqlite3
+
+    from sqlalchemy.exc import DBAPIError
+
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    if not isinstance(orig, sqlite3.Error):
+        return None
+    text = str(orig)
+    for part, hint, code in _DATABASE_PROBLEMS:
+        if part in text:
+            return f"database: {text}", hint, code
+    return None
 
 
 def dispose_all() -> None:
@@ -98,7 +163,27 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
     from alembic import command
 
     url = database_url(url)
-    command.upgrade(_alembic_config(url), revision)
+    cfg = _alembic_config(url)
+    # One migrator at a time: processes that open a new database together would each create its tables
+    # ("table city already exists"). The lock is taken before alembic reads the revision, in the
+    # transaction that migrates (DDL is transactional on SQLite and PostgreSQL), so a process that waited
+    # finds the schema current and does nothing.
+    with get_engine(url).begin() as conn:
+        _lock_schema(conn)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+# pg_advisory_xact_lock key of schema migrations (any constant shared by every sgi process)
+_SCHEMA_LOCK_KEY = 0x5367_6953_6368_656D
+
+
+def _lock_schema(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        # The write lock now (busy_timeout waits for another migrator), not at the first write.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK_KEY})")
 
 
 def current_revision(url: str | None = None) -> str | None:
@@ -112,7 +197,12 @@ def ensure_schema(url: str | None = None) -> Engine:
     """Open the database, creating/migrating it on first use."""
     url = database_url(url)
     engine = get_engine(url)
-    if current_revision(url) != _head_revision():
+    revision = current_revision(url)
+    if revision != _head_revision():
+        if getattr(engine, "sgi_read_only", False):
+            raise SgiError(f"database {url} is read-only and its schema ({revision or 'none'}) is not this "
+                           f"sgi's ({_head_revision()})",
+                           "copy the file somewhere writable and run `sgi db upgrade --db` on the copy")
         upgrade(url)
     return engine
 

@@ -19,13 +19,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from collectors.base import ABSENT, OK, STATUSES
 from sgi import indicators as indicator_registry
 from storage import db
 from storage.models import City, CrawlRun, Observation, Snapshot
-from storage.warc import WarcArchive, WarcReader, sha256_hex
+from storage.warc import WarcArchive, WarcReader, cut_partial_tail, sha256_hex
 
 FLUSH_EVERY = 200
 
@@ -99,6 +99,22 @@ def finish_run(url: str | None, run_id: int, *, state: str, requests: int, respo
         conn.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(
             finished_at=utcnow(), state=state, requests=requests, responses_by_status=responses_by_status,
             items=items, errors=errors))
+
+
+def cut_partial_records(url: str | None, run_id: int, archive_dir: str | Path | None = None,
+                        warc_prefix: str = "sgi") -> int:
+    """Before a run resumes: each of its WARC files ends in a whole record again (a process killed while
+    writing leaves half of one, which readers skip). Only what follows the last record the database
+    cites is read. Returns the bytes cut."""
+    url = db.database_url(url)
+    directory = Path(archive_dir) if archive_dir else db.archive_dir(url)
+    with db.ensure_schema(url).connect() as conn:
+        ends = dict(conn.execute(
+            select(Snapshot.warc_file, func.max(Snapshot.warc_offset + Snapshot.warc_length))
+            .where(Snapshot.run_id == run_id, Snapshot.warc_file.is_not(None))
+            .group_by(Snapshot.warc_file)).all())
+    return sum(cut_partial_tail(path, ends.get(path.name) or 0)
+               for path in sorted(directory.glob(f"{warc_prefix}-run{run_id}-*.warc.gz")))
 
 
 def sync_cities(url: str | None, cities: Iterable[Any]) -> int:

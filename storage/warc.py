@@ -79,7 +79,9 @@ class WarcArchive:
                 break
             seq += 1
         self._name = name
-        self._fh = open(self.directory / name, "ab")
+        # Unbuffered: a record goes to the file in write() calls of our own, none left in a buffer that a
+        # later flush would append after a failed record was cut off.
+        self._fh = open(self.directory / name, "ab", buffering=0)
 
     def write_response(self, url: str, status: int, reason: str, headers: list[tuple[str, str]], body: bytes,
                        fetched_at: datetime, *, rendered: bool = False,
@@ -96,17 +98,11 @@ class WarcArchive:
             warc_headers["WARC-Original-Content-Encoding"] = original_encoding[0]
         if rendered:
             warc_headers["WARC-Rendered-By"] = "chromium (playwright)"
-        with self._lock:
-            if self._fh is None or self._fh.tell() >= self.max_bytes:
-                self._open_next()
-            writer = WARCWriter(self._fh, gzip=True)
-            record = writer.create_warc_record(url, "response", payload=io.BytesIO(body),
-                                               http_headers=http_headers, warc_headers_dict=warc_headers)
-            offset = self._fh.tell()
-            writer.write_record(record)
-            self._fh.flush()
-            length = self._fh.tell() - offset
-            return WarcLocation(self._name, offset, length)
+        buffer = io.BytesIO()
+        writer = WARCWriter(buffer, gzip=True)
+        writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body),
+                                                      http_headers=http_headers, warc_headers_dict=warc_headers))
+        return self._append(buffer.getvalue())
 
     def write_resource(self, url: str, content_type: str, body: bytes, fetched_at: datetime) -> WarcLocation:
         """A non-HTTP document (an imported file): a WARC 'resource' record."""
@@ -114,22 +110,67 @@ class WarcArchive:
             "WARC-Date": fetched_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "WARC-Payload-Digest-SHA256": sha256_hex(body),
         }
+        buffer = io.BytesIO()
+        writer = WARCWriter(buffer, gzip=True)
+        writer.write_record(writer.create_warc_record(url, "resource", payload=io.BytesIO(body),
+                                                      warc_content_type=content_type, warc_headers_dict=warc_headers))
+        return self._append(buffer.getvalue())
+
+    def _append(self, record: bytes) -> WarcLocation:
+        """Append one whole record (a gzip member built in memory), or nothing: a write that fails part
+        way (disk full) is cut off again, so a file never ends in half a member that readers skip."""
         with self._lock:
             if self._fh is None or self._fh.tell() >= self.max_bytes:
                 self._open_next()
-            writer = WARCWriter(self._fh, gzip=True)
-            record = writer.create_warc_record(url, "resource", payload=io.BytesIO(body),
-                                               warc_content_type=content_type, warc_headers_dict=warc_headers)
             offset = self._fh.tell()
-            writer.write_record(record)
-            self._fh.flush()
-            return WarcLocation(self._name, offset, self._fh.tell() - offset)
+            try:
+                view = memoryview(record)
+                while view:
+                    view = view[self._fh.write(view):]
+            except OSError:
+                try:
+                    os.ftruncate(self._fh.fileno(), offset)
+                    self._fh.seek(offset)
+                except OSError:
+                    pass
+                raise
+            return WarcLocation(self._name, offset, len(record))
 
     def close(self) -> None:
         with self._lock:
             if self._fh:
                 self._fh.close()
                 self._fh = None
+
+
+def cut_partial_tail(path: str | Path, start: int = 0) -> int:
+    """Cut a half-written record (gzip member) off the end of a WARC file, as a process killed mid-write
+    leaves it; whole members stay. ``start``: an offset known to begin a member (the end of the last
+    record the database cites), so only the tail is read. Returns the bytes removed."""
+    path = Path(path)
+    with open(path, "r+b") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        good = start
+        fh.seek(good)
+        while good < size:
+            inflate = zlib.decompressobj(wbits=31)      # one gzip member
+            used = 0
+            while not inflate.eof:
+                chunk = fh.read(1 << 20)
+                if not chunk:
+                    break
+                try:
+                    inflate.decompress(chunk)
+                except zlib.error:
+                    break
+                used += len(chunk) - len(inflate.unused_data)
+            if not inflate.eof:
+                break
+            good += used
+            fh.seek(good)
+        if good < size:
+            fh.truncate(good)
+        return size - good
 
 
 def read_record(directory: str | Path, file: str, offset: int, length: int | None = None) -> ArchivedResponse:

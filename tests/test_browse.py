@@ -138,3 +138,44 @@ def test_clear_errors_without_datasette_or_sqlite(monkeypatch):
     assert "not installed" in info.value.message and "sgi[browse]" in info.value.hint
     with pytest.raises(SgiError, match="needs a SQLite database file"):
         sqlite_file("postgresql+psycopg://u@localhost/sgi")
+
+
+def test_sigterm_to_browse_stops_datasette_and_cleans_up(small_db, tmp_path):
+    """Issue 23 D23: SIGTERM to `sgi browse` left Datasette serving (orphaned) and its temp folder behind."""
+    import os
+    import signal
+    import sys
+
+    if not datasette_available():
+        pytest.skip("the browse extra (datasette) is not installed")
+    port = free_port()
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    log = open(tmp_path / "browse.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "sgi", "browse", "--no-open", "--port", str(port), "--db",
+                             f"sqlite:///{small_db}"], stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "TMPDIR": str(temp)}, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                get_json(port, "/-/versions.json")
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError((tmp_path / "browse.log").read_text(errors="replace")[-3000:])
+                time.sleep(0.3)
+        assert [p.name[:11] for p in temp.iterdir()] == ["sgi-browse-"]
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        time.sleep(0.5)
+        with pytest.raises(OSError):
+            get_json(port, "/-/versions.json")
+        assert list(temp.iterdir()) == []
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)     # the group: sgi and an orphaned Datasette, nothing else
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        log.close()

@@ -158,3 +158,44 @@ def test_records_before_a_truncated_gzip_member_stay_readable(tmp_path):
     third = later.write_response("http://a.test/3", 200, "OK", [], b"three", datetime.now(timezone.utc))
     later.close()
     assert third.file != first.file and read_record(tmp_path, third.file, third.offset).body == b"three"
+
+
+def test_a_resume_cuts_the_half_record_a_killed_crawl_left(tmp_path):
+    """Issue 23 D22: before a run resumes, each of its WARC files ends in a whole record again (gzip -t
+    passes), and every record the database cites stays readable."""
+    import gzip
+    from datetime import datetime, timezone
+
+    from storage import db as dbmod
+    from storage.store import CrawlStore, cut_partial_records, start_run
+    from storage.warc import read_record
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    run_id = start_run(url, "killed")
+    store = CrawlStore(url, run_id, archive_dir=tmp_path / "warc")
+    refs = [store.record_response(city_code=CITY, spider="portal", requested_url=f"http://a.test/{i}",
+                                  final_url=f"http://a.test/{i}", http_status=200, reason="OK",
+                                  headers=[("Content-Type", "text/html")], body=f"<p>{i}</p>".encode() * 40,
+                                  fetched_at=datetime.now(timezone.utc), elapsed_ms=1.0, fetch_status="ok",
+                                  content_type="text/html", encoding="utf-8", rendered=False) for i in range(3)]
+    store.close()
+    con = sqlite3.connect(tmp_path / "c.db")
+    cited = con.execute("SELECT warc_file, warc_offset, warc_length FROM snapshot WHERE run_id = ? "
+                        "ORDER BY warc_offset", (run_id,)).fetchall()
+    con.close()
+    assert len(cited) == len(refs)
+    (path,) = (tmp_path / "warc").glob(f"sgi-run{run_id}-*.warc.gz")
+    whole = path.read_bytes()
+    # a fourth record, written after the last commit, and half a fifth: the process died mid-write
+    _, offset, length = cited[-1]
+    fourth = whole[offset:offset + length]
+    path.write_bytes(whole + fourth + fourth[:length // 2])
+    with pytest.raises(EOFError):
+        gzip.decompress(path.read_bytes())
+
+    assert cut_partial_records(url, run_id, tmp_path / "warc") == length // 2
+    assert path.read_bytes() == whole + fourth      # whole records stay, cited or not
+    gzip.decompress(path.read_bytes())
+    for file, offset, length in cited:
+        assert read_record(tmp_path / "warc", file, offset, length).status == 200
+    dbmod.dispose_all()

@@ -164,6 +164,27 @@ BAD_FILES = {
             name: x
             start_url: www.sz.gov.cn/index.html
         """, 5, "not an http(s) URL"),
+    "tab in the URL": ("""\
+        sources:
+          - city: 440300
+            kind: portal
+            name: x
+            start_url: "https://www.sz.gov.cn/a\\tb/"
+        """, 5, "not an http(s) URL"),
+    "user name before the host": ("""\
+        sources:
+          - city: 440300
+            kind: portal
+            name: x
+            start_url: http://www.sz.gov.cn@127.0.0.1:22/
+        """, 5, "user name or password"),
+    "bad port": ("""\
+        sources:
+          - city: 440300
+            kind: portal
+            name: x
+            start_url: http://www.sz.gov.cn:http/
+        """, 5, "invalid port"),
     "domains not a list": ("""\
         sources:
           - city: 440300

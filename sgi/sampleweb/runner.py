@@ -32,6 +32,7 @@ class RunningSampleWeb:
         return {
             "SGI_SAMPLE_WEB": True,
             "SGI_HOST_MAP": self.server.host_map(),
+            "SGI_SAMPLE_PORTS": {"http": self.server.http_port, "https": self.server.https_port},
             "SGI_DNS_SERVER": self.dns.address,
             "SGI_SOURCES_FILE": str(self.sources_file),
             "SGI_AS_OF": self.web.reference_date.isoformat(),

@@ -53,9 +53,9 @@ class LoggedRequest:
     conditional: bool = False  # sent If-None-Match or If-Modified-Since (an incremental crawl's revisit)
 
 
-def _self_signed_cert(hosts: list[str]) -> tuple[str, str]:
+def _self_signed_cert(hosts: list[str], folder: Path) -> tuple[str, str]:
     """A throwaway certificate naming every sample host (the crawler does not verify it, but a
-    certificate that matches keeps TLS clients from warning on every request)."""
+    certificate that matches keeps TLS clients from warning on every request), written into folder."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -70,7 +70,6 @@ def _self_signed_cert(hosts: list[str]) -> tuple[str, str]:
             .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in sorted(set(hosts))]
                                                        + [x509.DNSName("localhost")]), critical=False)
             .sign(key, hashes.SHA256()))
-    folder = Path(tempfile.mkdtemp(prefix="sgi-sampleweb-tls-"))
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -169,7 +168,9 @@ class SampleWebServer:
         ctx = None
         if self.tls:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.load_cert_chain(*_self_signed_cert(list(self.web.sites)))
+            # The files are read here and needed no longer: no key left behind in the temp folder.
+            with tempfile.TemporaryDirectory(prefix="sgi-sampleweb-tls-") as folder:
+                ctx.load_cert_chain(*_self_signed_cert(list(self.web.sites), Path(folder)))
         want_http, want_https = self.wanted_ports or (0, 0)
         plain = self._listen_preferring(want_http, handler, "http", None)
         self.http_port = plain.server_address[1]

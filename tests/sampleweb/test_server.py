@@ -179,3 +179,15 @@ def test_a_server_with_latency_answers_no_sooner_than_its_sites_take():
         started = time.monotonic()
         resp, _ = get(slow, "www.x.gov.cn.test", "/")
         assert resp.status == 200 and time.monotonic() - started >= least
+
+
+def test_starting_leaves_no_certificate_or_key_in_the_temp_folder(tmp_path, monkeypatch):
+    """Issue 23 D24: every start wrote cert.pem and key.pem into a temp folder and never removed it."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with SampleWebServer(make_web()) as srv:
+        resp, data = get(srv, "www.y.gov.cn.test", "/", https=True)
+        assert resp.status == 200 and data == b"<html>secure</html>"
+        assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == []

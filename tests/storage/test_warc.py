@@ -3,6 +3,8 @@ from datetime import datetime, timezone
 import pytest
 
 from sgi.errors import SgiError
+from warcio.archiveiterator import ArchiveIterator
+
 from storage.warc import WarcArchive, read_record, sha256_hex
 
 GBK_PAGE = "<html><head><meta charset='utf-8'></head><body>政府信息公开 网站地图</body></html>".encode("gbk")
@@ -125,3 +127,52 @@ def test_a_reader_keeps_a_few_files_open_and_reads_each_record(tmp_path):
     assert reader._files == {}
     with pytest.raises(SgiError, match="not found"):
         WarcReader(tmp_path).read("gone.warc.gz", 0)
+
+
+# A writer that runs out of space (RLIMIT_FSIZE: writes past the limit fail with EFBIG, as on a full disk)
+# and stops there, as a crawl does.
+FILL_UP = """
+import json, os, resource, signal, sys
+from datetime import datetime, timezone
+from storage.warc import WarcArchive
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)      # fail the write instead of killing the process
+archive = WarcArchive(sys.argv[1], prefix="full")
+resource.setrlimit(resource.RLIMIT_FSIZE, (40_000, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+written, error = [], None
+def write(i):
+    loc = archive.write_response(f"http://a.test/{i}", 200, "OK", [("Content-Type", "application/octet-stream")],
+                                 os.urandom(3000), datetime.now(timezone.utc))
+    return [loc.file, loc.offset, loc.length]
+try:
+    for i in range(100):
+        written.append(write(i))
+except OSError as exc:
+    error = str(exc)
+try:
+    archive.close()     # the crawl stops, the disk still full
+except OSError:
+    pass
+print(json.dumps({"error": error, "written": written}))
+"""
+
+
+def test_a_write_that_runs_out_of_space_leaves_no_half_record(tmp_path):
+    """Issue 23 D22: disk full left a truncated gzip member at the end of WARC files (gzip -t failed;
+    warcio skipped it silently)."""
+    import gzip
+    import json
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", FILL_UP, str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout)
+    assert result["error"] and 5 <= len(result["written"]) < 100
+    (name,) = {f for f, _, _ in result["written"]}
+    data = (tmp_path / name).read_bytes()
+    gzip.decompress(data)    # every member whole: raises EOFError on a truncated one
+    urls = [r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(open(tmp_path / name, "rb"))]
+    assert urls == [f"http://a.test/{i}" for i in range(len(result["written"]))]
+    for file, offset, length in result["written"]:
+        assert read_record(tmp_path, file, offset, length).status == 200
