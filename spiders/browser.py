@@ -34,10 +34,13 @@ from scrapy.http import Headers
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.page import PageMethod
 
+from spiders.addressguard import AddressGuard
+
 logger = logging.getLogger(__name__)
 
 ABORTED_RESOURCE_TYPES = {"image", "media", "font"}
 SAMPLE_WEB_ONLY = False   # set by the spiders when SGI_SAMPLE_WEB is on
+REAL_MODE_GUARD = AddressGuard()   # public addresses only (spiders/addressguard.py)
 
 # Chromium keeps only the last --disable-features and the last --enable-features switch, and Playwright
 # passes its own lists before our arguments: ours repeat Playwright's (1.65, chromiumSwitches.ts) so that
@@ -100,13 +103,31 @@ def launch_options(sample_web: bool, explicit: str | None = None) -> dict:
     return options
 
 
-def should_abort_request(request) -> bool:
+async def should_abort_request(request) -> bool:
     if request.resource_type in ABORTED_RESOURCE_TYPES:
         return True
     if SAMPLE_WEB_ONLY:
         host = urlsplit(request.url).hostname or ""
         return not (host.endswith(".test") or host in ("localhost", "127.0.0.1"))
-    return False
+    reason = await address_refusal(request.url)
+    if reason:
+        logger.warning("browser: %s (%s)", reason, request.url[:200])
+    return reason is not None
+
+
+async def address_refusal(url: str) -> str | None:
+    """Real mode: why Chromium must not load ``url`` (its host resolves to a non-public address), or None.
+    Chromium resolves names itself, so the name is resolved here just before (addressguard.py); the same
+    check judges every subresource, redirect and script navigation of a rendered page."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https", "ws", "wss") or not parts.hostname:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return await asyncio.get_running_loop().run_in_executor(None, REAL_MODE_GUARD.resolve_refusal,
+                                                            parts.hostname, port)
 
 
 # Ready when the document has real text and links, or has no script at all (nothing will change it: a

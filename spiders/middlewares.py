@@ -13,6 +13,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse
 
 from collectors.fetch import classify_fetch
+from spiders.addressguard import STATS_KEY, AddressGuard, AddressRefused, literal_address
 from spiders.robots import SiteUnavailable
 from spiders.store import store_for
 
@@ -27,20 +28,69 @@ def is_loopback_or_test(host: str) -> bool:
 
 
 class LoopbackGuardMiddleware:
-    """With SGI_SAMPLE_WEB on, refuse any request that could leave this machine."""
+    """With SGI_SAMPLE_WEB on, refuse any request that could leave this machine. In real mode, refuse an IP
+    literal that is not a public address (spiders/addressguard.py; names are judged once resolved, by the
+    resolver); a refusal is recorded as a failed snapshot, and counted in the stats."""
 
-    def __init__(self, enabled: bool):
+    def __init__(self, enabled: bool, guard: AddressGuard | None = None, stats=None):
         self.enabled = enabled
+        self.guard = guard or AddressGuard()
+        self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.settings.getbool("SGI_SAMPLE_WEB"))
+        return cls(crawler.settings.getbool("SGI_SAMPLE_WEB"), AddressGuard.from_settings(crawler.settings),
+                   crawler.stats)
 
     def process_request(self, request, spider=None):
+        host = urlsplit(request.url).hostname or ""
         if self.enabled:
-            host = urlsplit(request.url).hostname or ""
             if not is_loopback_or_test(host):
                 raise IgnoreRequest(f"sample-web mode: refusing non-loopback host {host}")
+        else:
+            reason = self.guard.host_refusal(host)
+            if reason:
+                raise AddressRefused(reason)
+        return None
+
+    def process_exception(self, request, exception, spider=None):
+        if isinstance(exception, AddressRefused) and self.stats is not None:
+            self.stats.inc_value(STATS_KEY)
+        return None
+
+
+class ResolvedAddressGuardMiddleware:
+    """Real mode: resolves a request's host name through the crawl's resolver just before the download (the
+    last downloader middleware; the connect then reads the same cached answer) and refuses it with the
+    guard's reason when the address is not public. The resolver refuses such an answer at connect time
+    too (spiders/resolver.py), so a name that changes its answer in between still connects nowhere."""
+
+    def __init__(self, enabled: bool, guard: AddressGuard):
+        self.enabled = enabled
+        self.guard = guard
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(not crawler.settings.getbool("SGI_SAMPLE_WEB"), AddressGuard.from_settings(crawler.settings))
+
+    async def process_request(self, request, spider=None):
+        from scrapy.utils.defer import maybe_deferred_to_future
+        from twisted.internet import reactor
+
+        from spiders.resolver import RefusedLookup
+
+        host = urlsplit(request.url).hostname or ""
+        if not self.enabled or not host or literal_address(host) is not None:
+            return None     # IP literals: LoopbackGuardMiddleware
+        try:
+            address = await maybe_deferred_to_future(reactor.resolver.getHostByName(host))
+        except RefusedLookup as exc:
+            raise AddressRefused(exc.args[0] if exc.args else str(exc)) from None
+        except Exception:
+            return None     # the download fails to resolve it too, and records why
+        reason = self.guard.refusal(address, host)
+        if reason:
+            raise AddressRefused(reason)
         return None
 
 

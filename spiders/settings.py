@@ -78,6 +78,8 @@ PLAYWRIGHT_ABORT_REQUEST = "spiders.browser.should_abort_request"
 DOWNLOADER = "spiders.politeness.PoliteDownloader"
 DOWNLOADER_MIDDLEWARES = {
     "spiders.middlewares.LoopbackGuardMiddleware": 50,
+    # Last before the download: a host name's resolved address must be public in real mode (addressguard.py).
+    "spiders.middlewares.ResolvedAddressGuardMiddleware": 990,
     # robots.txt as RFC 9309 has it: a server error on robots.txt disallows the site (spiders/robots.py).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "spiders.robots.Rfc9309RobotsTxtMiddleware": 100,
