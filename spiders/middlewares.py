@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import time
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -10,12 +11,14 @@ from urllib.parse import urlsplit
 from scrapy import signals
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware as _MetaRefreshMiddleware
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import HtmlResponse
+from scrapy.http import HtmlResponse, Request
 
 from collectors.fetch import classify_fetch
 from spiders.addressguard import STATS_KEY, AddressGuard, AddressRefused, literal_address
 from spiders.robots import SiteUnavailable
 from spiders.store import store_for
+
+logger = logging.getLogger(__name__)
 
 
 def is_loopback_or_test(host: str) -> bool:
@@ -189,7 +192,7 @@ def _header(response, name: bytes) -> str | None:
 
 
 class MetaRefreshMiddleware(_MetaRefreshMiddleware):
-    """Scrapy's MetaRefreshMiddleware, which decodes every HTML body to look for a refresh in its first
+    """Scrapy's MetaRefreshMiddleware, following a refresh only on the same host (D18), which decodes every HTML body to look for a refresh in its first
     4,096 characters, with the common answer settled on the bytes: in an ASCII-compatible encoding
     those characters lie within the first 16,384 bytes (at most 4 bytes a character), so a head
     without the bytes 'refresh' in any case has none. Anything else (a hit, UTF-16/32 bodies with NUL
@@ -198,7 +201,20 @@ class MetaRefreshMiddleware(_MetaRefreshMiddleware):
     def process_response(self, request, response, spider=None):
         if isinstance(response, HtmlResponse) and not may_refresh(response.body):
             return response
-        return super().process_response(request, response)
+        answer = super().process_response(request, response)
+        if isinstance(answer, Request) and not same_host(answer.url, request.url):
+            # Another host is not followed, as a 302 to another host is not: the refreshing page stays the
+            # answer (archived as it is); a public page must not steer the crawler elsewhere.
+            logger.info("meta refresh to another host not followed: %s -> %s", request.url, answer.url)
+            self.crawler.stats.inc_value("sgi/meta_refresh/other_host_not_followed")
+            return response
+        return answer
+
+
+def same_host(url: str, other: str) -> bool:
+    def host(u: str) -> str:
+        return (urlsplit(u).hostname or "").lower().rstrip(".")
+    return host(url) == host(other)
 
 
 def may_refresh(body: bytes) -> bool:
