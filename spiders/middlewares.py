@@ -192,11 +192,12 @@ def _header(response, name: bytes) -> str | None:
 
 
 class MetaRefreshMiddleware(_MetaRefreshMiddleware):
-    """Scrapy's MetaRefreshMiddleware, following a refresh only on the same host (D18), which decodes every HTML body to look for a refresh in its first
-    4,096 characters, with the common answer settled on the bytes: in an ASCII-compatible encoding
-    those characters lie within the first 16,384 bytes (at most 4 bytes a character), so a head
-    without the bytes 'refresh' in any case has none. Anything else (a hit, UTF-16/32 bodies with NUL
-    bytes) goes to Scrapy's reading unchanged."""
+    """Scrapy's MetaRefreshMiddleware, following a refresh on the same host only (a refresh to another
+    host is not followed, as a redirect to another host is not). Scrapy's decodes every HTML body to
+    look for a refresh in its first 4,096 characters; here the common answer is settled on the bytes: in
+    an ASCII-compatible encoding those characters lie within the first 16,384 bytes (at most 4 bytes a
+    character), so a head without the bytes 'refresh' in any case has none. Anything else (a hit,
+    UTF-16/32 bodies with NUL bytes) goes to Scrapy's reading unchanged."""
 
     def process_response(self, request, response, spider=None):
         if isinstance(response, HtmlResponse) and not may_refresh(response.body):
