@@ -130,6 +130,24 @@ async def address_refusal(url: str) -> str | None:
                                                             parts.hostname, port)
 
 
+async def guard_web_sockets(page) -> None:
+    """Real mode: a rendered page's WebSockets (which Playwright's request routing does not see) connect
+    only when their host resolves to a public address; others are closed before connecting."""
+    if SAMPLE_WEB_ONLY or getattr(page, "_sgi_ws_guarded", False):
+        return
+    page._sgi_ws_guarded = True
+
+    async def route(ws) -> None:
+        reason = await address_refusal(ws.url)
+        if reason:
+            logger.warning("browser: %s (%s)", reason, ws.url[:200])
+            await ws.close(code=1008, reason="refused: not a public address")
+        else:
+            ws.connect_to_server()
+
+    await page.route_web_socket("**", route)
+
+
 # Ready when the document has real text and links, or has no script at all (nothing will change it: a
 # plain error page or a small static page is read at once instead of after the timeout).
 CONTENT_READY_JS = ("() => !!document.body && ((document.body.innerText.replace(/\\s+/g, '').length > 200"
@@ -257,6 +275,7 @@ class SharedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         # got. A page that loads another document itself (a JavaScript challenge setting its cookie and
         # reloading: 412, then 200) would be recorded with the first answer's: the rendered body is the
         # last main-frame document's, so its status and headers are those of that document's answer.
+        await guard_web_sockets(page)
         documents = []
 
         def on_response(answer) -> None:

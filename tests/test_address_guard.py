@@ -148,3 +148,48 @@ def test_the_ipv6_check_does_not_connect_to_a_non_public_aaaa_address():
         allowed = check_ipv6(f"http://v6.example.cn:{port}/", dns_server.address,
                              refusal=AddressGuard(SAMPLE_WEB_NETWORKS).refusal)
         assert allowed.status == OK
+
+
+def test_a_rendered_pages_web_socket_to_a_non_public_address_is_not_connected():
+    """Playwright's request routing does not see WebSockets: spiders/browser.guard_web_sockets closes one
+    whose host is not public before it connects (a loopback server counts the connections)."""
+    import asyncio
+    import socket
+
+    from playwright.async_api import async_playwright
+
+    from spiders import browser
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+    page_html = f"<html><body><script>new WebSocket('ws://127.0.0.1:{port}/')</script></body></html>"
+
+    def accepted() -> int:
+        n = 0
+        while True:
+            try:
+                listener.accept()[0].close()
+                n += 1
+            except BlockingIOError:
+                return n
+
+    async def render(guarded: bool) -> int:
+        async with async_playwright() as p:
+            chromium = await p.chromium.launch(**browser.launch_options(False))
+            try:
+                page = await chromium.new_page()
+                if guarded:
+                    await browser.guard_web_sockets(page)
+                await page.set_content(page_html)
+                await page.wait_for_timeout(1000)
+                return accepted()
+            finally:
+                await chromium.close()
+
+    with listener:
+        assert not browser.SAMPLE_WEB_ONLY
+        assert asyncio.run(render(guarded=False)) >= 1       # the page does connect when nothing guards it
+        assert asyncio.run(render(guarded=True)) == 0
