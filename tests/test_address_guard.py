@@ -88,7 +88,7 @@ def test_a_real_mode_crawl_connects_to_no_private_address(tmp_path):
         assert row["verdict"] == "error" and row["error"].startswith("refused to connect to"), row
 
 
-def test_the_browser_aborts_requests_to_non_public_addresses_in_real_mode():
+def test_the_browser_aborts_requests_to_non_public_addresses_in_real_mode(monkeypatch):
     """Chromium resolves names itself: every request it makes (the page's subresources, redirects and script
     navigations included) is judged on the address the name resolves to, just before it goes out."""
     import asyncio
@@ -99,7 +99,7 @@ def test_the_browser_aborts_requests_to_non_public_addresses_in_real_mode():
     def aborted(url, resource_type="document"):
         return asyncio.run(browser.should_abort_request(SimpleNamespace(url=url, resource_type=resource_type)))
 
-    assert not browser.SAMPLE_WEB_ONLY
+    monkeypatch.setattr(browser, "SAMPLE_WEB_ONLY", False)     # a real-mode crawl (in-process tests may set it)
     for url in ("http://10.0.0.1/", "http://169.254.169.254/latest/meta-data/", "http://2130706433:22/",
                 "http://localhost:9/", "ws://127.0.0.1:9/", "http://[::ffff:192.168.0.1]/"):
         assert aborted(url, "xhr"), url
@@ -150,7 +150,7 @@ def test_the_ipv6_check_does_not_connect_to_a_non_public_aaaa_address():
         assert allowed.status == OK
 
 
-def test_a_rendered_pages_web_socket_to_a_non_public_address_is_not_connected():
+def test_a_rendered_pages_web_socket_to_a_non_public_address_is_not_connected(monkeypatch):
     """Playwright's request routing does not see WebSockets: spiders/browser.guard_web_sockets closes one
     whose host is not public before it connects (a loopback server counts the connections)."""
     import asyncio
@@ -189,7 +189,7 @@ def test_a_rendered_pages_web_socket_to_a_non_public_address_is_not_connected():
             finally:
                 await chromium.close()
 
+    monkeypatch.setattr(browser, "SAMPLE_WEB_ONLY", False)     # a real-mode crawl
     with listener:
-        assert not browser.SAMPLE_WEB_ONLY
         assert asyncio.run(render(guarded=False)) >= 1       # the page does connect when nothing guards it
         assert asyncio.run(render(guarded=True)) == 0
