@@ -164,8 +164,9 @@ def capture_screenshot(url: str, sample_web: bool, timeout_ms: int = SCREENSHOT_
             if sample_web:
                 page.route("**/*", lambda route: route.continue_() if is_loopback_or_test(urlsplit(route.request.url).hostname or "")
                            else route.abort())
-            else:   # real mode: public addresses only, for everything the page loads
+            else:   # real mode: public addresses only, for everything the page loads and its WebSockets
                 page.route("**/*", lambda route: route.abort() if _refused(guard, route.request.url) else route.continue_())
+                page.route_web_socket("**", lambda ws: ws.close() if _refused(guard, ws.url) else ws.connect_to_server())
             response = page.goto(url, wait_until="load", timeout=timeout_ms)
             try:   # challenge pages reload themselves; single-page shells fill in: wait for real content
                 page.wait_for_function(CONTENT_READY_JS, timeout=5000)

@@ -193,3 +193,24 @@ def test_a_rendered_pages_web_socket_to_a_non_public_address_is_not_connected(mo
     with listener:
         assert asyncio.run(render(guarded=False)) >= 1       # the page does connect when nothing guards it
         assert asyncio.run(render(guarded=True)) == 0
+
+
+def test_the_audit_screenshot_page_connects_nowhere_private():
+    """The real-mode screenshot routes every request and WebSocket of the page through the guard."""
+    import socket
+    from urllib.parse import quote
+
+    from sgi.audit import capture_screenshot
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    html = (f"<html><body><h1>portal</h1><img src='http://127.0.0.1:{port}/x.png'>"
+            f"<script>fetch('http://127.0.0.1:{port}/api'); new WebSocket('ws://127.0.0.1:{port}/')</script></body></html>")
+    with listener:
+        shot = capture_screenshot("data:text/html," + quote(html), sample_web=False, timeout_ms=5000)
+        assert shot["png"]
+        with pytest.raises(socket.timeout):
+            listener.accept()
