@@ -60,6 +60,9 @@ PLAYWRIGHT_ENABLED_FEATURES = ["CDPScreenshotNewSurface", "SkipListAccountsWitho
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage",
+                 # WebRTC sends UDP (STUN) wherever a page's script says, past the request routing that
+                 # keeps a real crawl off non-public addresses (addressguard.py): no UDP without a proxy.
+                 "--webrtc-ip-handling-policy=disable_non_proxied_udp",
                  # Chromium starts a renderer process per site; a crawler rendering many sites at once
                  # would hold dozens. Two renderers serve all sites (one per core); the limit is soft:
                  # renderers are never shared between browser contexts, so while a recycled context

@@ -214,3 +214,44 @@ def test_the_audit_screenshot_page_connects_nowhere_private():
         assert shot["png"]
         with pytest.raises(socket.timeout):
             listener.accept()
+
+
+def test_a_rendered_page_sends_no_webrtc_udp():
+    """WebRTC's STUN packets go wherever a script says (here 127.0.0.1), past every request route: Chromium
+    is launched with UDP for WebRTC off (spiders/browser.CHROMIUM_ARGS)."""
+    import asyncio
+    import socket
+
+    from playwright.async_api import async_playwright
+
+    from spiders import browser
+
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    udp.setblocking(False)
+    port = udp.getsockname()[1]
+    html = (f"<script>const pc = new RTCPeerConnection({{iceServers: [{{urls: 'stun:127.0.0.1:{port}'}}]}});"
+            "pc.createDataChannel('x'); pc.createOffer().then(o => pc.setLocalDescription(o));</script>")
+
+    async def packets(options) -> int:
+        async with async_playwright() as p:
+            chromium = await p.chromium.launch(**options)
+            try:
+                page = await chromium.new_page()
+                await page.set_content(html)
+                await page.wait_for_timeout(2000)
+            finally:
+                await chromium.close()
+        n = 0
+        while True:
+            try:
+                udp.recvfrom(2048)
+                n += 1
+            except BlockingIOError:
+                return n
+
+    shipped = browser.launch_options(False)
+    without = {**shipped, "args": [a for a in shipped["args"] if not a.startswith("--webrtc-ip-handling-policy")]}
+    with udp:
+        assert asyncio.run(packets(without)) > 0       # the control: the page does send them otherwise
+        assert asyncio.run(packets(shipped)) == 0
