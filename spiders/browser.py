@@ -2,7 +2,8 @@
 
 Playwright's own Chromium build is used when installed; otherwise SGI_CHROMIUM or Debian's
 /usr/bin/chromium. Images, media and fonts are never fetched by the browser. On the sample web the
-browser can resolve only *.test hosts (to loopback): every other name fails to resolve.
+browser can resolve only *.test hosts (to loopback): every other name fails to resolve. In real mode it
+reaches the web only through the guard proxy (spiders/guardproxy.py: public addresses only).
 
 Memory stays bounded by four things here: few Chromium processes (CHROMIUM_ARGS: two renderers for all
 sites, the GPU and network service inside the browser process, no omnibox WebUI renderer); one browser
@@ -99,6 +100,10 @@ def launch_options(sample_web: bool, explicit: str | None = None) -> dict:
     if sample_web:
         args.append("--host-resolver-rules=MAP *.test 127.0.0.1, EXCLUDE localhost, MAP * ~NOTFOUND")
         args.append("--ignore-certificate-errors")
+    else:   # real mode: every connection through the guard proxy, which connects to public addresses only
+        from spiders.guardproxy import chromium_proxy_args, shared_proxy
+
+        args += chromium_proxy_args(shared_proxy())
     options = {"headless": True, "args": args}
     exe = chromium_executable(explicit)
     if exe:

@@ -176,9 +176,12 @@ def test_a_rendered_pages_web_socket_to_a_non_public_address_is_not_connected(mo
             except BlockingIOError:
                 return n
 
+    shipped = browser.launch_options(False)
+    direct = {**shipped, "args": [a for a in shipped["args"] if not a.startswith("--proxy-")]}
+
     async def render(guarded: bool) -> int:
-        async with async_playwright() as p:
-            chromium = await p.chromium.launch(**browser.launch_options(False))
+        async with async_playwright() as p:     # without the guard proxy: the WebSocket route alone
+            chromium = await p.chromium.launch(**direct)
             try:
                 page = await chromium.new_page()
                 if guarded:
@@ -255,3 +258,83 @@ def test_a_rendered_page_sends_no_webrtc_udp():
     with udp:
         assert asyncio.run(packets(without)) > 0       # the control: the page does send them otherwise
         assert asyncio.run(packets(shipped)) == 0
+
+
+def _http_server():
+    import http.server
+    import threading
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        hits = 0
+
+        def do_GET(self):
+            Page.hits += 1
+            body = "<html><body><h1>通过代理</h1></body></html>".encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, Page
+
+
+def test_real_mode_chromium_connects_only_through_the_guard_proxy():
+    """Chromium resolves nothing itself in real mode: the guard proxy resolves, judges and connects to the
+    address it judged (no DNS-rebinding window). Loopback is refused by name and by address; the same proxy
+    allowing loopback (as a test's stand-in for a public address) serves the page, plain and tunnelled."""
+    import asyncio
+
+    from playwright.sync_api import sync_playwright
+
+    from spiders import browser
+    from spiders.guardproxy import GuardProxy, chromium_proxy_args
+
+    server, handler = _http_server()
+    port = server.server_address[1]
+    shipped = browser.launch_options(False)
+    assert any(a.startswith("--proxy-server=http://127.0.0.1:") for a in shipped["args"])
+    try:
+        with sync_playwright() as p:
+            chromium = p.chromium.launch(**shipped)
+            try:
+                page = chromium.new_page()
+                for url in (f"http://127.0.0.1:{port}/", f"http://localhost:{port}/", f"http://2130706433:{port}/"):
+                    with pytest.raises(Exception):
+                        page.goto(url, timeout=5000)
+            finally:
+                chromium.close()
+            assert handler.hits == 0
+            allowing = GuardProxy(AddressGuard(["127.0.0.0/8"])).start()
+            direct = [a for a in shipped["args"] if not a.startswith("--proxy-")]
+            chromium = p.chromium.launch(**{**shipped, "args": direct + chromium_proxy_args(allowing)})
+            try:
+                page = chromium.new_page()
+                page.goto(f"http://localhost:{port}/", timeout=5000)
+                assert "通过代理" in page.inner_text("h1")
+            finally:
+                chromium.close()
+            assert handler.hits >= 1
+    finally:
+        server.shutdown()
+
+    async def tunnel(proxy) -> bytes:       # a CONNECT tunnel (HTTPS, WebSockets) to the allowed server
+        reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+        writer.write(f"CONNECT localhost:{port} HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n".encode())
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(1024), 5)
+        writer.close()
+        return answer
+
+    server, handler = _http_server()
+    port = server.server_address[1]
+    try:
+        assert asyncio.run(tunnel(allowing)).startswith(b"HTTP/1.1 200")
+        assert asyncio.run(tunnel(GuardProxy().start())) == b""          # refused: closed unanswered
+    finally:
+        server.shutdown()
