@@ -7,6 +7,7 @@ sample web's own DNS server on loopback; without it the system resolver is used.
 from __future__ import annotations
 
 import socket
+from typing import Callable
 from urllib.parse import urlsplit
 
 import dns.exception
@@ -30,7 +31,9 @@ def make_resolver(server: str | None) -> dns.resolver.Resolver:
     return resolver
 
 
-def check_ipv6(url: str, dns_server: str | None = None, connect_timeout: float = 3.0) -> Finding:
+def check_ipv6(url: str, dns_server: str | None = None, connect_timeout: float = 3.0,
+               refusal: Callable[[str, str], str | None] | None = None) -> Finding:
+    """``refusal(address, host)``: why not to connect to an address (spiders/addressguard.py), or None."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -41,7 +44,13 @@ def check_ipv6(url: str, dns_server: str | None = None, connect_timeout: float =
         return Finding("portal_ipv6", False, ABSENT, f"no AAAA record for {host}", RULE, RULE_VERSION)
     except dns.exception.DNSException as exc:
         return Finding("portal_ipv6", None, ERROR, f"DNS lookup failed for {host}: {exc}", RULE, RULE_VERSION)
+    refused = {a: refusal(a, host) for a in addresses} if refusal else {}
+    if addresses and all(refused.get(a) for a in addresses):   # not connected to: not a reading
+        return Finding("portal_ipv6", None, ERROR, refused[addresses[0]], RULE, RULE_VERSION)
+    last = None
     for address in addresses:
+        if refused.get(address):
+            continue
         try:
             with socket.create_connection((address, port), timeout=connect_timeout):
                 return Finding("portal_ipv6", True, OK, f"AAAA {address}; TCP [{address}]:{port} connected",

@@ -238,7 +238,7 @@ def _detail_link(row, page: Page, link_pattern: Optional[str]):
     return best
 
 
-@page_rule(date_arg="context_date")
+@page_rule(date_arg="context_date", personal=True)
 def parse_html_list(page: Page, context_date: date, options: dict | None = None) -> list[Message]:
     """Messages on a list page. Rows are table rows (``tr``) or list items (``li``) holding a link to a
     detail page; a header row, when present, names the columns; without one, cells are read by
@@ -370,7 +370,7 @@ def _block_after_label(node) -> str:
     return _clean(sib.get_text(" ")) if sib is not None else ""
 
 
-@page_rule(date_arg="context_date")
+@page_rule(date_arg="context_date", personal=True)
 def parse_detail(page: Page, context_date: date) -> Detail:
     """Dates, department, status and reply length from a message's detail page (label: value pairs).
 

@@ -17,6 +17,13 @@ What the key holds, so a hit is the value the rule would compute now:
   wrong on a hit, so rules given the date are checked against a fresh reading on other dates over the
   whole sample web (tests/test_memo.py).
 
+Answers are stored as JSON (:func:`dumps` / :func:`loads`: plain values, dates, tuples, dicts and the
+dataclasses of this package, nothing else), never pickled: reading a shared memo file runs no code from it.
+An answer of a type the codec does not know is not stored. A rule marked ``personal`` (it reads a
+letter: message titles, departments) has its answer stored only when the personal-data scrubber
+(collectors.mailbox.scrub_pii) would change none of its text, so the memo never holds a phone number,
+e-mail address or ID-card number from a letter (ARCHITECTURE "Personal data").
+
 Reading a header a rule is not known to read (``Page.RULE_HEADERS``) makes the result unstorable.
 Without an active memo (tests, audits, `sgi crawl --full`) the decorator calls the rule directly.
 Only the outermost rule call is memoised: rules calling rules run inside it.
@@ -24,12 +31,14 @@ Only the outermost rule call is memoised: rules calling rules run inside it.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
+import importlib
 import inspect
-import pickle
+import json
 from contextvars import ContextVar
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -125,12 +134,116 @@ def rules_fingerprint() -> str:
     return _FINGERPRINT
 
 
+# --- the stored form of an answer ----------------------------------------------------------------------
+class Unstorable(TypeError):
+    pass
+
+
+def _encode(value):
+    kind = type(value)
+    if value is None or kind in (bool, int, float, str):
+        return value
+    if kind is list:
+        return [_encode(v) for v in value]
+    if kind is tuple:
+        return {"$": "tuple", "v": [_encode(v) for v in value]}
+    if kind is dict:
+        return {"$": "dict", "v": [[_encode(k), _encode(v)] for k, v in value.items()]}
+    if kind is datetime:
+        return {"$": "datetime", "v": value.isoformat()}
+    if kind is date:
+        return {"$": "date", "v": value.isoformat()}
+    if issubclass(kind, tuple) and kind.__module__.startswith("collectors."):   # NamedTuple, ColumnLink
+        encoded = {"$": "tuple-type", "c": f"{kind.__module__}:{kind.__qualname__}", "v": [_encode(v) for v in value]}
+        if getattr(value, "__dict__", None):
+            encoded["d"] = _encode(dict(vars(value)))
+        return encoded
+    if dataclasses.is_dataclass(value) and kind.__module__.startswith("collectors."):
+        return {"$": "dataclass", "c": f"{kind.__module__}:{kind.__qualname__}",
+                "v": {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+    raise Unstorable(f"{kind.__module__}.{kind.__qualname__}")
+
+
+def _decode(data):
+    if isinstance(data, list):
+        return [_decode(v) for v in data]
+    if not isinstance(data, dict):
+        return data
+    tag, v = data["$"], data["v"]
+    if tag == "tuple":
+        return tuple(_decode(x) for x in v)
+    if tag == "dict":
+        return {_decode(k): _decode(x) for k, x in v}
+    if tag == "datetime":
+        return datetime.fromisoformat(v)
+    if tag == "date":
+        return date.fromisoformat(v)
+    if tag == "tuple-type":
+        cls = _answer_type(data["c"], lambda c: issubclass(c, tuple))
+        obj = tuple.__new__(cls, [_decode(x) for x in v])
+        if "d" in data:
+            obj.__dict__.update(_decode(data["d"]))
+        return obj
+    if tag == "dataclass":
+        cls = _answer_type(data["c"], dataclasses.is_dataclass)
+        obj = object.__new__(cls)
+        names = {f.name for f in dataclasses.fields(cls)}
+        if set(v) != names:
+            raise ValueError(f"fields of {data['c']} changed")
+        for name, x in v.items():
+            object.__setattr__(obj, name, _decode(x))
+        return obj
+    raise ValueError(f"unknown tag {tag!r}")
+
+
+def _answer_type(path: str, kind_ok: Callable) -> type:
+    """A class of this package named in a stored answer (nothing else is ever looked up)."""
+    module, _, qualname = path.partition(":")
+    if not module.startswith("collectors."):
+        raise ValueError(f"not a rule answer type: {path}")
+    cls = importlib.import_module(module)
+    for part in qualname.split("."):
+        cls = getattr(cls, part)
+    if not (isinstance(cls, type) and kind_ok(cls)):
+        raise ValueError(f"not a rule answer type: {path}")
+    return cls
+
+
+def dumps(value) -> bytes:
+    """The stored form of a rule's answer; Unstorable for a type the codec does not know."""
+    return json.dumps(_encode(value), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def loads(blob: bytes):
+    return _decode(json.loads(blob.decode("utf-8")))
+
+
+def _texts(data):
+    """Every string in an encoded answer."""
+    if isinstance(data, str):
+        yield data
+    elif isinstance(data, list):
+        for v in data:
+            yield from _texts(v)
+    elif isinstance(data, dict):
+        for v in data.values():
+            yield from _texts(v)
+
+
+def holds_personal_data(blob: bytes) -> bool:
+    from collectors.mailbox import scrub_pii
+
+    return any(scrub_pii(text) != text for text in _texts(json.loads(blob.decode("utf-8"))))
+
+
 # --- the decorator --------------------------------------------------------------------------------------
-def page_rule(fn: Callable | None = None, *, date_arg: str | None = None, page_arg: str = "page"):
+def page_rule(fn: Callable | None = None, *, date_arg: str | None = None, page_arg: str = "page",
+              personal: bool = False):
     """Memoise a page rule (see the module). ``date_arg`` names the crawl-date parameter, if any; the
     page parameter (``page_arg``) may also be raw bytes (a body rule). Arguments left at their
     defaults are part of the key as defaults; an argument whose repr is not stable (an object
-    without a value repr) must not be passed to a memoised rule -- lexicons are passed as None."""
+    without a value repr) must not be passed to a memoised rule -- lexicons are passed as None.
+    ``personal``: the rule reads letters; an answer holding personal data is not stored."""
 
     def wrap(rule: Callable) -> Callable:
         sig = inspect.signature(rule)
@@ -157,7 +270,7 @@ def page_rule(fn: Callable | None = None, *, date_arg: str | None = None, page_a
                 hit = None
             if hit is not None:
                 try:
-                    return pickle.loads(hit)
+                    return loads(hit)
                 except Exception:
                     pass
             reading = _Reading(crawl_date)
@@ -168,7 +281,9 @@ def page_rule(fn: Callable | None = None, *, date_arg: str | None = None, page_a
                 _READING.reset(token)
             if reading.storable and reading.lo <= reading.hi:
                 try:
-                    blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+                    blob = dumps(value)
+                    if personal and holds_personal_data(blob):
+                        blob = None
                 except Exception:
                     blob = None
                 if blob is not None:

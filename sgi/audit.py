@@ -23,6 +23,7 @@ from rich.console import Console
 from sgi.report.audit import SCREENSHOT_SPIDER
 from collectors.fetch import classify_fetch
 from spiders.base import page_from_document
+from spiders.addressguard import AddressGuard, AddressRefused
 from spiders.middlewares import is_loopback_or_test
 
 FRAMEWORK = "sgi-default"
@@ -176,6 +177,10 @@ def capture_screenshot(url: str, sample_web: bool, timeout_ms: int = SCREENSHOT_
 
     from spiders.browser import CONTENT_READY_JS, launch_options
 
+    guard = AddressGuard()
+    reason = None if sample_web else guard.resolve_refusal(urlsplit(url).hostname or "")
+    if reason:
+        raise AddressRefused(reason)
     started = time.monotonic()
     with sync_playwright() as p:
         browser = p.chromium.launch(**launch_options(sample_web))
@@ -186,6 +191,9 @@ def capture_screenshot(url: str, sample_web: bool, timeout_ms: int = SCREENSHOT_
             if sample_web:
                 page.route("**/*", lambda route: route.continue_() if is_loopback_or_test(urlsplit(route.request.url).hostname or "")
                            else route.abort())
+            else:   # real mode: public addresses only, for everything the page loads and its WebSockets
+                page.route("**/*", lambda route: route.abort() if _refused(guard, route.request.url) else route.continue_())
+                page.route_web_socket("**", lambda ws: ws.close() if _refused(guard, ws.url) else ws.connect_to_server())
             response = page.goto(url, wait_until="load", timeout=timeout_ms)
             try:   # challenge pages reload themselves; single-page shells fill in: wait for real content
                 page.wait_for_function(CONTENT_READY_JS, timeout=5000)
@@ -196,6 +204,11 @@ def capture_screenshot(url: str, sample_web: bool, timeout_ms: int = SCREENSHOT_
                     "html": page.content(), "title": page.title(), "elapsed_ms": (time.monotonic() - started) * 1000}
         finally:
             browser.close()
+
+
+def _refused(guard: AddressGuard, url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https", "ws", "wss") and guard.resolve_refusal(parts.hostname or "") is not None
 
 
 def screenshot_portal(db_url: str, run_id: int, code: str, url: str | None, sample_web: bool,

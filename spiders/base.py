@@ -107,10 +107,12 @@ class SgiSpider(scrapy.Spider):
         if not settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"):
             settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", browser.launch_options(sample, settings.get("SGI_CHROMIUM")),
                          priority="spider")
-        if sample:
-            # The sample web's certificate is our own; applied per render (spiders/browser.py), so
-            # Chromium is launched only when a page needs it.
-            settings.set("SGI_BROWSER_CONTEXT_KWARGS", {"ignore_https_errors": True}, priority="spider")
+        # Service workers are blocked: their requests would bypass the request routing that aborts media
+        # and, in real mode, non-public addresses (spiders/browser.py). The sample web's certificate is our
+        # own; applied per render, so Chromium is launched only when a page needs it.
+        settings.set("SGI_BROWSER_CONTEXT_KWARGS", {"service_workers": "block",
+                                                    **({"ignore_https_errors": True} if sample else {})},
+                     priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):

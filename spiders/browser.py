@@ -2,7 +2,8 @@
 
 Playwright's own Chromium build is used when installed; otherwise SGI_CHROMIUM or Debian's
 /usr/bin/chromium. Images, media and fonts are never fetched by the browser. On the sample web the
-browser can resolve only *.test hosts (to loopback): every other name fails to resolve.
+browser can resolve only *.test hosts (to loopback): every other name fails to resolve. In real mode it
+reaches the web only through the guard proxy (spiders/guardproxy.py: public addresses only).
 
 Memory stays bounded by four things here: few Chromium processes (CHROMIUM_ARGS: two renderers for all
 sites, the GPU and network service inside the browser process, no omnibox WebUI renderer); one browser
@@ -34,10 +35,13 @@ from scrapy.http import Headers
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.page import PageMethod
 
+from spiders.addressguard import AddressGuard
+
 logger = logging.getLogger(__name__)
 
 ABORTED_RESOURCE_TYPES = {"image", "media", "font"}
 SAMPLE_WEB_ONLY = False   # set by the spiders when SGI_SAMPLE_WEB is on
+REAL_MODE_GUARD = AddressGuard()   # public addresses only (spiders/addressguard.py)
 
 # Chromium keeps only the last --disable-features and the last --enable-features switch, and Playwright
 # passes its own lists before our arguments: ours repeat Playwright's (1.65, chromiumSwitches.ts) so that
@@ -57,6 +61,9 @@ PLAYWRIGHT_ENABLED_FEATURES = ["CDPScreenshotNewSurface", "SkipListAccountsWitho
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage",
+                 # WebRTC sends UDP (STUN) wherever a page's script says, past the request routing that
+                 # keeps a real crawl off non-public addresses (addressguard.py): no UDP without a proxy.
+                 "--webrtc-ip-handling-policy=disable_non_proxied_udp",
                  # Chromium starts a renderer process per site; a crawler rendering many sites at once
                  # would hold dozens. Two renderers serve all sites (one per core); the limit is soft:
                  # renderers are never shared between browser contexts, so while a recycled context
@@ -93,6 +100,10 @@ def launch_options(sample_web: bool, explicit: str | None = None) -> dict:
     if sample_web:
         args.append("--host-resolver-rules=MAP *.test 127.0.0.1, EXCLUDE localhost, MAP * ~NOTFOUND")
         args.append("--ignore-certificate-errors")
+    else:   # real mode: every connection through the guard proxy, which connects to public addresses only
+        from spiders.guardproxy import chromium_proxy_args, shared_proxy
+
+        args += chromium_proxy_args(shared_proxy())
     options = {"headless": True, "args": args}
     exe = chromium_executable(explicit)
     if exe:
@@ -100,13 +111,49 @@ def launch_options(sample_web: bool, explicit: str | None = None) -> dict:
     return options
 
 
-def should_abort_request(request) -> bool:
+async def should_abort_request(request) -> bool:
     if request.resource_type in ABORTED_RESOURCE_TYPES:
         return True
     if SAMPLE_WEB_ONLY:
         host = urlsplit(request.url).hostname or ""
         return not (host.endswith(".test") or host in ("localhost", "127.0.0.1"))
-    return False
+    reason = await address_refusal(request.url)
+    if reason:
+        logger.warning("browser: %s (%s)", reason, request.url[:200])
+    return reason is not None
+
+
+async def address_refusal(url: str) -> str | None:
+    """Real mode: why Chromium must not load ``url`` (its host resolves to a non-public address), or None.
+    Chromium resolves names itself, so the name is resolved here just before (addressguard.py); the same
+    check judges every subresource, redirect and script navigation of a rendered page."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https", "ws", "wss") or not parts.hostname:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return await asyncio.get_running_loop().run_in_executor(None, REAL_MODE_GUARD.resolve_refusal,
+                                                            parts.hostname, port)
+
+
+async def guard_web_sockets(page) -> None:
+    """Real mode: a rendered page's WebSockets (which Playwright's request routing does not see) connect
+    only when their host resolves to a public address; others are closed before connecting."""
+    if SAMPLE_WEB_ONLY or getattr(page, "_sgi_ws_guarded", False):
+        return
+    page._sgi_ws_guarded = True
+
+    async def route(ws) -> None:
+        reason = await address_refusal(ws.url)
+        if reason:
+            logger.warning("browser: %s (%s)", reason, ws.url[:200])
+            await ws.close(code=1008, reason="refused: not a public address")
+        else:
+            ws.connect_to_server()
+
+    await page.route_web_socket("**", route)
 
 
 # Ready when the document has real text and links, or has no script at all (nothing will change it: a
@@ -236,6 +283,7 @@ class SharedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         # got. A page that loads another document itself (a JavaScript challenge setting its cookie and
         # reloading: 412, then 200) would be recorded with the first answer's: the rendered body is the
         # last main-frame document's, so its status and headers are those of that document's answer.
+        await guard_web_sockets(page)
         documents = []
 
         def on_response(answer) -> None:

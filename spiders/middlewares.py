@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import time
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -10,11 +11,14 @@ from urllib.parse import urlsplit
 from scrapy import signals
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware as _MetaRefreshMiddleware
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import HtmlResponse
+from scrapy.http import HtmlResponse, Request
 
 from collectors.fetch import classify_fetch
+from spiders.addressguard import STATS_KEY, AddressGuard, AddressRefused, literal_address
 from spiders.robots import SiteUnavailable
 from spiders.store import store_for
+
+logger = logging.getLogger(__name__)
 
 
 def is_loopback_or_test(host: str) -> bool:
@@ -27,20 +31,69 @@ def is_loopback_or_test(host: str) -> bool:
 
 
 class LoopbackGuardMiddleware:
-    """With SGI_SAMPLE_WEB on, refuse any request that could leave this machine."""
+    """With SGI_SAMPLE_WEB on, refuse any request that could leave this machine. In real mode, refuse an IP
+    literal that is not a public address (spiders/addressguard.py; names are judged once resolved, by the
+    resolver); a refusal is recorded as a failed snapshot, and counted in the stats."""
 
-    def __init__(self, enabled: bool):
+    def __init__(self, enabled: bool, guard: AddressGuard | None = None, stats=None):
         self.enabled = enabled
+        self.guard = guard or AddressGuard()
+        self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.settings.getbool("SGI_SAMPLE_WEB"))
+        return cls(crawler.settings.getbool("SGI_SAMPLE_WEB"), AddressGuard.from_settings(crawler.settings),
+                   crawler.stats)
 
     def process_request(self, request, spider=None):
+        host = urlsplit(request.url).hostname or ""
         if self.enabled:
-            host = urlsplit(request.url).hostname or ""
             if not is_loopback_or_test(host):
                 raise IgnoreRequest(f"sample-web mode: refusing non-loopback host {host}")
+        else:
+            reason = self.guard.host_refusal(host)
+            if reason:
+                raise AddressRefused(reason)
+        return None
+
+    def process_exception(self, request, exception, spider=None):
+        if isinstance(exception, AddressRefused) and self.stats is not None:
+            self.stats.inc_value(STATS_KEY)
+        return None
+
+
+class ResolvedAddressGuardMiddleware:
+    """Real mode: resolves a request's host name through the crawl's resolver just before the download (the
+    last downloader middleware; the connect then reads the same cached answer) and refuses it with the
+    guard's reason when the address is not public. The resolver refuses such an answer at connect time
+    too (spiders/resolver.py), so a name that changes its answer in between still connects nowhere."""
+
+    def __init__(self, enabled: bool, guard: AddressGuard):
+        self.enabled = enabled
+        self.guard = guard
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(not crawler.settings.getbool("SGI_SAMPLE_WEB"), AddressGuard.from_settings(crawler.settings))
+
+    async def process_request(self, request, spider=None):
+        from scrapy.utils.defer import maybe_deferred_to_future
+        from twisted.internet import reactor
+
+        from spiders.resolver import RefusedLookup
+
+        host = urlsplit(request.url).hostname or ""
+        if not self.enabled or not host or literal_address(host) is not None:
+            return None     # IP literals: LoopbackGuardMiddleware
+        try:
+            address = await maybe_deferred_to_future(reactor.resolver.getHostByName(host))
+        except RefusedLookup as exc:
+            raise AddressRefused(exc.args[0] if exc.args else str(exc)) from None
+        except Exception:
+            return None     # the download fails to resolve it too, and records why
+        reason = self.guard.refusal(address, host)
+        if reason:
+            raise AddressRefused(reason)
         return None
 
 
@@ -139,16 +192,30 @@ def _header(response, name: bytes) -> str | None:
 
 
 class MetaRefreshMiddleware(_MetaRefreshMiddleware):
-    """Scrapy's MetaRefreshMiddleware, which decodes every HTML body to look for a refresh in its first
-    4,096 characters, with the common answer settled on the bytes: in an ASCII-compatible encoding
-    those characters lie within the first 16,384 bytes (at most 4 bytes a character), so a head
-    without the bytes 'refresh' in any case has none. Anything else (a hit, UTF-16/32 bodies with NUL
-    bytes) goes to Scrapy's reading unchanged."""
+    """Scrapy's MetaRefreshMiddleware, following a refresh on the same host only (a refresh to another
+    host is not followed, as a redirect to another host is not). Scrapy's decodes every HTML body to
+    look for a refresh in its first 4,096 characters; here the common answer is settled on the bytes: in
+    an ASCII-compatible encoding those characters lie within the first 16,384 bytes (at most 4 bytes a
+    character), so a head without the bytes 'refresh' in any case has none. Anything else (a hit,
+    UTF-16/32 bodies with NUL bytes) goes to Scrapy's reading unchanged."""
 
     def process_response(self, request, response, spider=None):
         if isinstance(response, HtmlResponse) and not may_refresh(response.body):
             return response
-        return super().process_response(request, response)
+        answer = super().process_response(request, response)
+        if isinstance(answer, Request) and not same_host(answer.url, request.url):
+            # Another host is not followed, as a 302 to another host is not: the refreshing page stays the
+            # answer (archived as it is); a public page must not steer the crawler elsewhere.
+            logger.info("meta refresh to another host not followed: %s -> %s", request.url, answer.url)
+            self.crawler.stats.inc_value("sgi/meta_refresh/other_host_not_followed")
+            return response
+        return answer
+
+
+def same_host(url: str, other: str) -> bool:
+    def host(u: str) -> str:
+        return (urlsplit(u).hostname or "").lower().rstrip(".")
+    return host(url) == host(other)
 
 
 def may_refresh(body: bytes) -> bool:

@@ -278,7 +278,10 @@ class PortalSpider(SgiSpider):
     def _check_ipv6(self, url: str) -> Finding:
         from collectors.dns import check_ipv6
 
-        return check_ipv6(url, self.settings.get("SGI_DNS_SERVER"))
+        from spiders.addressguard import AddressGuard
+
+        return check_ipv6(url, self.settings.get("SGI_DNS_SERVER"),
+                          refusal=AddressGuard.from_settings(self.settings).refusal)
 
     # --- merging -----------------------------------------------------------------------------------
     def _maybe_finish(self, state: CityCrawl):

@@ -80,6 +80,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Sample-web mode: links archived by an earlier run go to this run's sample-web ports (spiders/resolver.py).
     "spiders.resolver.SampleWebPortsMiddleware": 40,
     "spiders.middlewares.LoopbackGuardMiddleware": 50,
+    # Last before the download: a host name's resolved address must be public in real mode (addressguard.py).
+    "spiders.middlewares.ResolvedAddressGuardMiddleware": 990,
     # robots.txt as RFC 9309 has it: a server error on robots.txt disallows the site (spiders/robots.py).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "spiders.robots.Rfc9309RobotsTxtMiddleware": 100,

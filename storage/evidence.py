@@ -52,6 +52,11 @@ class Evidence:
                 or "application/octet-stream")
 
 
+def like_prefix(prefix: str) -> str:
+    """A LIKE pattern matching strings that start with ``prefix`` taken literally (ESCAPE '\\')."""
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def find_snapshot(url: str | None, snapshot_id: str) -> dict:
     """The snapshot row for an id or a unique prefix of one (at least MIN_PREFIX characters)."""
     wanted = (snapshot_id or "").strip().lower()
@@ -60,7 +65,8 @@ def find_snapshot(url: str | None, snapshot_id: str) -> dict:
     engine = db.ensure_schema(url)
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT s.*, r.run_key FROM snapshot s JOIN crawl_run r ON r.id = s.run_id "
-                                 "WHERE s.id LIKE :p LIMIT 2"), {"p": wanted + "%"}).mappings().all()
+                                 "WHERE s.id LIKE :p ESCAPE '\\' LIMIT 2"),
+                            {"p": like_prefix(wanted)}).mappings().all()
     if not rows:
         raise SgiError(f"no snapshot {snapshot_id}", "snapshot ids are in the audit report and the snapshot table")
     if len(rows) > 1:

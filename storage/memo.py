@@ -8,7 +8,9 @@ unchanged one is read again once per period), so the file does not grow without 
 Plain sqlite3 (no ORM): a lookup is one indexed SELECT, which is the point of having it.
 
 Several crawl processes on one machine may share the file (WAL, busy timeout); writes are batched.
-Entries are pickles written by this program: the file must be as trusted as the archive directory.
+Entries are JSON (collectors/memo.py dumps/loads), never pickles: a shared or tampered file can make the
+memo serve wrong answers to this program, never run code. Answers read from letters are stored only
+when they hold no personal data (scrubbed text is all it may hold).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ CREATE TABLE IF NOT EXISTS page_rule_memo (
     valid_from TEXT NOT NULL,     -- crawl dates the answer holds for (ISO; open ends as 0001/9999)
     valid_to TEXT NOT NULL,
     fingerprint TEXT NOT NULL,    -- the rules fingerprint (for pruning)
-    value BLOB NOT NULL,          -- pickled answer
+    value BLOB NOT NULL,          -- the answer as JSON (collectors.memo.dumps)
     stored_at REAL NOT NULL,
     PRIMARY KEY (key, valid_from, valid_to)
 );

@@ -141,11 +141,33 @@ def test_evidence_link_opens_the_archived_page_offline(audits, offline_page):
     assert offline_page.inner_text("#warc-file").strip() == snap["warc_file"]
     assert offline_page.inner_text("#digest").strip() == snap["digest"]
     frame = next(f for f in offline_page.frames if f != offline_page.main_frame)
-    shown_file = Path(unquote(urlsplit(frame.url).path))
+    body_file = offline_page.url.rsplit("/", 1)[0] + "/" + offline_page.get_attribute("#body-file", "href")
+    shown_file = Path(unquote(urlsplit(body_file).path))
     assert shown_file.read_bytes() == archived.body          # the bytes of the WARC record, unchanged
+    assert shown_file.name.endswith(".html.txt")             # opened from disk, shown as text: never run
     heading = BeautifulSoup(archived.body, "lxml").h1.get_text(strip=True)
     assert heading in frame.inner_text("body").replace("\n", "")
     assert offline_page.sgi_outside == [] and offline_page.sgi_errors == []
+
+
+def test_the_evidence_folder_holds_no_letter_and_no_personal_data(audits):
+    """Issue 23 D20: letters' raw pages stay in the WARC archive; the folder shows what the database keeps."""
+    from collectors.mailbox import find_pii
+
+    folder = audits["tmp"] / "report_evidence"
+    letters = {r["id"]: r for r in db_rows(audits, 0, "SELECT * FROM snapshot WHERE run_id = ? AND spider = 'mailbox'")}
+    viewers = {p.name.split(".")[0] for p in folder.glob("*.html") if ".body." not in p.name}
+    cited = letters.keys() & viewers
+    personal = set()      # phone numbers, e-mail addresses, ID numbers on the cited letters' raw pages
+    for snap_id in cited:
+        if letters[snap_id]["warc_file"]:
+            body = read_record(audits["warc"], letters[snap_id]["warc_file"], letters[snap_id]["warc_offset"]).body
+            personal |= {hit for _, hit in find_pii(body.decode("utf-8", "replace"))}
+    assert cited and personal, "the audit should cite letter pages with personal data (else this proves nothing)"
+    for path in folder.iterdir():
+        assert not (path.name.split(".")[0] in letters and ".body." in path.name), path.name
+        text = path.read_bytes().decode("utf-8", "replace")
+        assert not [p for p in personal if p in text], path.name
 
 
 def test_crawled_markup_is_shown_as_text_and_never_runs(audits, offline_page):

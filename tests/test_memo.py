@@ -264,3 +264,67 @@ def test_the_fingerprint_covers_the_rules_and_their_lexicons():
         memo.Path.read_bytes = original
         memo._FINGERPRINT = None
     assert memo.rules_fingerprint() == before
+
+
+# --- what the memo file may hold (issue 23 D20) ----------------------------------------------------------------
+PICKLE_RAN = []
+
+
+def _mark_pickle_ran():
+    PICKLE_RAN.append(True)
+    return "from a pickle"
+
+
+class _Tampered:
+    def __reduce__(self):
+        return (_mark_pickle_ran, ())
+
+
+def test_a_stored_entry_is_never_unpickled(store):
+    page = Page("http://a.test/", EDGE_LIST.encode(), {"Content-Type": "text/html"})
+    right = portal.column_links(page)
+    key, lo, hi, _ = store.rows[0]
+    store.rows[:] = [(key, lo, hi, pickle.dumps(_Tampered()))]     # a shared file someone wrote into
+    assert portal.column_links(Page(page.url, page.body, dict(page.headers))) == right
+    assert PICKLE_RAN == []
+
+
+def test_answers_are_stored_as_json_and_read_back_equal(store):
+    import json
+
+    page = Page("http://www.example.gov.cn.test/list.html", EDGE_LIST.encode(), {"Content-Type": "text/html"})
+    day = date(2026, 12, 31)
+    for name, rule in DATE_RULES:
+        rule(page, day)
+    assert len(store.rows) == len(DATE_RULES)
+    for _, _, _, blob in store.rows:
+        json.loads(blob)
+    hits = store.hits
+    for name, rule in DATE_RULES:     # served from the JSON entries: what a fresh reading gives
+        assert _same(rule(Page(page.url, page.body, dict(page.headers)), day), _fresh(name, page, day)), name
+    assert store.hits >= hits + len(DATE_RULES)
+
+
+LETTERS = """<html><body><table>
+<tr><td><a href="/m/detail?id=1">关于占道经营的问题（联系电话19738445813）</a></td><td>已回复</td><td>06-01</td></tr>
+<tr><td><a href="/m/detail?id=2">关于噪音扰民 请回复 someone@example.com</a></td><td>已回复</td><td>06-02</td></tr>
+</table></body></html>"""
+DETAIL = """<html><body><div>标题：我的身份证号110101199003071234办不了证</div><div>提交时间：2026-06-01</div>
+<div>回复单位：市城管局 电话 0571-87654321</div><div>回复时间：2026-06-03</div><div>回复内容：已处理。</div></body></html>"""
+
+
+def test_answers_read_from_letters_with_personal_data_are_not_stored(store):
+    from collectors.mailbox import find_pii
+
+    day = date(2026, 6, 30)
+    letters = Page("http://www.example.gov.cn.test/m/list", LETTERS.encode(), {"Content-Type": "text/html"})
+    detail = Page("http://www.example.gov.cn.test/m/detail?id=1", DETAIL.encode(), {"Content-Type": "text/html"})
+    messages = mailbox.parse_html_list(letters, day, {})
+    assert any(find_pii(m.title) for m in messages)          # the rule itself reads the titles as they are
+    assert any(find_pii(v) for v in vars(mailbox.parse_detail(detail, day)).values() if isinstance(v, str))
+    assert store.rows == []
+    # and the same rules' answers without personal data are memoised as before
+    clean = Page(letters.url, LETTERS.replace("（联系电话19738445813）", "").replace(" someone@example.com", "")
+                 .encode(), {"Content-Type": "text/html"})
+    mailbox.parse_html_list(clean, day, {})
+    assert len(store.rows) == 1 and not find_pii(store.rows[0][3].decode("utf-8"))

@@ -51,3 +51,21 @@ def test_the_byte_check():
     # and the cases above include redirects (the comparison is not between two no-ops)
     assert _answer(_built(MetaRefreshMiddleware), BODIES["gbk refresh"][0].encode("gbk")) == \
         "http://www.example.gov.cn/moved"
+
+
+@pytest.mark.parametrize("target", ["http://127.0.0.2:18778/secret.html", "http://169.254.169.254/latest/meta-data/",
+                                    "//intranet.example.gov.cn/", "https://www.example.gov.cn.evil.test/"])
+def test_a_refresh_to_another_host_is_not_followed(target):
+    """Issue 23 D18: a meta refresh obeys the rule a 302 does; the refreshing page stays the answer."""
+    crawler = get_crawler(Spider)
+    ours = MetaRefreshMiddleware.from_crawler(crawler)
+    crawler.stats.open_spider()
+    body = f"<html><head><meta http-equiv='refresh' content='0;url={target}'></head></html>".encode()
+    assert _answer(ours, body) == "kept"
+    assert _answer(_built(ScrapyMetaRefresh), body) != "kept"      # Scrapy alone follows it
+    assert crawler.stats.get_value("sgi/meta_refresh/other_host_not_followed") == 1
+
+
+def test_a_refresh_on_the_same_host_is_followed():
+    body = b"<html><head><meta http-equiv='refresh' content='0;url=https://WWW.example.gov.cn./zwgk/'></head></html>"
+    assert _answer(_built(MetaRefreshMiddleware), body) == "https://www.example.gov.cn./zwgk/"

@@ -5,7 +5,13 @@ auditors' overrides, crawl counts, the previous audit to compare with); ``write_
 it with Jinja2 (autoescape on: every crawled string is untrusted and shown as text) and writes, for
 every snapshot the report cites, the archived body read back from the WARC and a viewer page that
 shows the record's headers, its WARC location and digest, and the body in a sandboxed iframe.
-Nothing in the report or the viewers loads anything from the network or runs script.
+Nothing in the report or the viewers loads anything from the network or runs script: an archived HTML
+or XML body is written under a name ending in ``.txt`` (opened from disk it shows as text, never runs),
+and the viewer shows the page from a copy inside its sandboxed frame (srcdoc).
+
+Letters are personal data: a message board's page (the mailbox spider's snapshots) is not copied into
+the evidence folder. Its viewer shows the record (URL, status, WARC location, digest) and the messages the
+database holds from it, scrubbed; the raw page stays in the WARC archive (``sgi evidence ID``).
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from storage.evidence import body_suffix, evidence_from_row, page_title
 TEMPLATES = Path(__file__).parent / "templates"
 MISSING = "missing"          # the spider reports this indicator, but the run has no observation of it
 SCREENSHOT_SPIDER = "audit"  # snapshot rows of the audit's own captures (the portal screenshot)
+LETTER_SPIDERS = frozenset({"mailbox"})   # snapshots whose raw pages carry letters (as sgi/packs.py)
+INERT_SUFFIX = {".html": ".txt", ".xml": ".txt"}   # a browser would run these; as .txt it shows their text
 SNAPSHOT_FIELDS = ("id, run_id, city_code, spider, requested_url, final_url, http_status, fetch_status, fetched_at, "
                    "elapsed_ms, digest, content_type, encoding, size, rendered, warc_file, warc_offset, warc_length, "
                    "error")
@@ -63,6 +71,9 @@ def collect_audit(db_url: str, run_key: str, city_code: str, expected: dict[str,
     if shot:
         cited.append(shot["id"])
     snapshots = load_snapshots(db_url, cited)
+    letters = letter_messages(db_url, [i for i, r in snapshots.items() if r["spider"] in LETTER_SPIDERS])
+    for snap_id, messages in letters.items():
+        snapshots[snap_id]["letter_messages"] = messages
     for r in rows:
         main = snapshots.get(r["snapshot_id"]) if r["snapshot_id"] else None
         r["fetch_status"] = main["fetch_status"] if main else None
@@ -121,6 +132,19 @@ def load_snapshots(db_url: str, ids: list[str]) -> dict[str, dict]:
             for r in _all(conn, f"SELECT {SNAPSHOT_FIELDS} FROM snapshot WHERE id IN ({marks})",
                           **{f"i{n}": v for n, v in enumerate(chunk)}):
                 out[r["id"]] = r
+    return out
+
+
+def letter_messages(db_url: str, ids: list[str], limit: int = 50) -> dict[str, list[dict]]:
+    """What the database keeps from each letter page: its messages, scrubbed (collectors.mailbox)."""
+    out: dict[str, list[dict]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    with db.get_engine(db_url).connect() as conn:
+        for snap_id in ids:
+            out[snap_id] = _all(conn, "SELECT message_id, title, category, status, submitted_date, reply_date, "
+                                      "reply_department, reply_length FROM message WHERE snapshot_id = :s "
+                                      "ORDER BY submitted_date DESC, message_id LIMIT :n", s=snap_id, n=limit)
     return out
 
 
@@ -310,26 +334,39 @@ def status_counts(rows: list[dict]) -> dict[str, int]:
 
 
 def write_evidence_page(env: Environment, row: dict, ev_dir: Path, archive_dir: str | Path, back: str) -> dict:
-    """The archived body as ``<id>.body.<ext>`` (byte for byte, so its sha256 is the recorded digest) and
-    a viewer page ``<id>.html``. Returns what the report needs (title, inline PNG for screenshots)."""
+    """The archived body as ``<id>.body.<ext>`` (byte for byte, so its sha256 is the recorded digest;
+    ``.html.txt`` / ``.xml.txt`` for markup) and a viewer page ``<id>.html``; a letter page gets the viewer
+    only. Returns what the report needs (title, inline PNG for screenshots)."""
     try:
         evidence = evidence_from_row(row, archive_dir)
         problem = None
     except Exception as exc:   # a missing WARC file is reported on the page, not a crash of the report
         evidence, problem = None, f"{type(exc).__name__}: {getattr(exc, 'message', exc)}"
     record = evidence.record if evidence else None
-    body_name, title, png_b64, kind = None, None, None, None
-    if record is not None:
+    body_name, title, png_b64, kind, shown = None, None, None, None, None
+    if record is not None and row.get("spider") in LETTER_SPIDERS:
+        # A letter page: no copy of its bytes here; the viewer shows what the database keeps, scrubbed.
+        from collectors.mailbox import scrub_pii
+
+        title = scrub_pii(page_title(record.body, evidence.content_type, row.get("encoding")))
+        kind = "letter"
+    elif record is not None:
         suffix = body_suffix(evidence.content_type)
-        body_name = f"{row['id']}.body{suffix}"
+        body_name = f"{row['id']}.body{suffix}{INERT_SUFFIX.get(suffix, '')}"
         (ev_dir / body_name).write_bytes(record.body)
         title = page_title(record.body, evidence.content_type, row.get("encoding"))
         kind = "image" if suffix in (".png", ".jpg", ".gif") else "frame" if suffix in (
             ".html", ".json", ".xml", ".txt", ".csv", ".js.txt", ".css.txt") else "download"
+        if suffix == ".html":   # shown from a copy inside the sandboxed frame, never from a file of its own
+            from collectors.page import Page
+
+            shown = Page(row.get("final_url") or "", record.body,
+                         {"Content-Type": evidence.content_type or "text/html"}).text
         if suffix == ".png":
             png_b64 = base64.b64encode(record.body).decode("ascii")
     html = env.get_template("evidence.html.j2").render(
         row=row, record=record, body_name=body_name, title=title, kind=kind, problem=problem, back=back,
+        shown=shown, messages=row.get("letter_messages") or [],
         digest_ok=evidence.digest_ok if evidence else None,
         computed_digest=_sha(record.body) if record else None)
     (ev_dir / f"{row['id']}.html").write_text(html, encoding="utf-8")

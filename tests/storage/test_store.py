@@ -108,3 +108,18 @@ def test_the_same_page_on_another_sample_port_is_the_same_snapshot(store):
     store._attempts.clear()           # a rerun of the run starts counting again
     b = snapshot(store, url="http://www.sz.gov.cn.test:40111/")
     assert a.id == b.id
+
+
+@pytest.mark.parametrize("wildcards", ["%%%%%%", "______", "%_%_%_"])
+def test_an_evidence_id_prefix_is_taken_literally(store, wildcards):
+    """Issue 23 D26: LIKE wildcards in an id are characters, not patterns (one snapshot: they matched it)."""
+    from sgi.errors import SgiError
+    from storage.evidence import find_snapshot
+
+    ref = snapshot(store)
+    store.flush()
+    assert find_snapshot(store.url, ref.id[:8])["id"] == ref.id
+    with pytest.raises(SgiError, match="no snapshot"):
+        find_snapshot(store.url, wildcards)
+    with pytest.raises(SgiError, match="no snapshot"):
+        find_snapshot(store.url, ref.id[:6] + "%")
