@@ -27,7 +27,7 @@ from datetime import date, timedelta
 from typing import Iterable, Iterator, NamedTuple
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup, CData, NavigableString, Tag
 
 from collectors.base import ABSENT, OK, Finding, snippet
 from collectors.dates import fold_text, iter_date_matches, parse_split_date
@@ -212,52 +212,171 @@ def collect_candidates(page: Page) -> list[Candidate]:
     return memo["candidates"]
 
 
+# A text block is a candidate only when its compacted text has at most 40 characters. NFKC folds at
+# most 4 code points into one (U+1F82 = 4 canonical parts), so a text with more than 4 x 40
+# non-space characters cannot be one and its text is never assembled.
+_TEXT_BLOCK_MAX = 40
+_TEXT_BLOCK_RAW_MAX = 4 * _TEXT_BLOCK_MAX
+
+
+class _Texts:
+    """Texts of one element's subtree, gathered bottom-up in the candidate walk: the stripped strings
+    get_text() reads (``main``) and those outside links and skipped tags (``out``), each kept only while
+    short enough to make a text block (None past that), plus their non-space character counts."""
+
+    __slots__ = ("main", "main_n", "out", "out_n", "has_href_link")
+
+    def __init__(self):
+        self.main: list[str] | None = []
+        self.main_n = 0
+        self.out: list[str] | None = []
+        self.out_n = 0
+        self.has_href_link = False
+
+    def add_string(self, s: NavigableString, outside: bool) -> None:
+        kind = type(s)
+        if kind is not NavigableString and kind is not CData:
+            return
+        stripped = s.strip()
+        if not stripped:
+            return
+        n = len("".join(stripped.split()))
+        self.main_n += n
+        self.main = self.main + [stripped] if self.main is not None and self.main_n <= _TEXT_BLOCK_RAW_MAX else None
+        if outside and kind is NavigableString:
+            self.out_n += n
+            self.out = self.out + [stripped] if self.out is not None and self.out_n <= _TEXT_BLOCK_RAW_MAX else None
+
+    def add_child(self, child: "_Texts", outside: bool, is_href_link: bool) -> None:
+        self.has_href_link = self.has_href_link or child.has_href_link or is_href_link
+        self.main_n += child.main_n
+        self.main = (self.main + child.main if self.main is not None and child.main is not None
+                     and self.main_n <= _TEXT_BLOCK_RAW_MAX else None)
+        if outside:
+            self.out_n += child.out_n
+            self.out = (self.out + child.out if self.out is not None and child.out is not None
+                        and self.out_n <= _TEXT_BLOCK_RAW_MAX else None)
+
+
 def _collect_candidates(page: Page) -> list[Candidate]:
+    """One walk per root in document order: skipped tags, the nearest link and "inside a link" are
+    carried down, texts are gathered up (_Texts), so no element looks at all its ancestors or
+    descendants (deep pages stay linear)."""
     out: list[Candidate] = []
     for root, scripted in _roots(page):
-        for el in root.find_all(True):
-            if el.name in _SKIP_TAGS or any(p.name in _SKIP_TAGS for p in el.parents if isinstance(p, Tag)):
-                continue
-            link = _link_of(el)
-            href = _usable_href(page, link.get("href")) if link is not None else None
-            attr_labels = [el.get(a) for a in ("title", "aria-label", "alt", "placeholder") if el.get(a)]
-            if el.name in ("a", "area"):
-                text = _element_text(el)
-                href = _usable_href(page, el.get("href"))
-                out.append(Candidate(el, _spaced(text), href, "link", scripted))  # even empty: its URL counts
-            elif el.name == "option":
-                value = el.get("value") or ""
-                href = _usable_href(page, value) if re.match(r"(https?:)?//|/", value) else None
-                out.append(Candidate(el, _spaced(_element_text(el)), href, "option", scripted))
-            elif el.name in ("button", "input"):
-                if el.name == "input" and (el.get("type") or "text").lower() in ("button", "submit", "image", "reset"):
-                    attr_labels.append(el.get("value") or "")
-                text = _element_text(el) if el.name == "button" else ""
-                if text:
-                    out.append(Candidate(el, _spaced(text), href, "control", scripted))
-            elif el.get("onclick") and _element_text(el):
-                out.append(Candidate(el, _spaced(_element_text(el)), href, "control", scripted))
-            for label in attr_labels:
-                if label and label.strip():
-                    kind = "image" if el.name == "img" else "attr"
-                    out.append(Candidate(el, _spaced(label), href, kind, scripted))
-            # short text blocks: headings and boxes whose own text (outside links, which are
-            # candidates themselves) is a label, e.g. <div><span>政策</span><span>解读</span><a>更多</a></div>
-            if el.name not in ("a", "area", "option", "button"):
-                has_links = link is None and el.find(["a", "area"], href=True) is not None
-                text = _text_outside_links(el) if has_links else _element_text(el)
-                if text and len(_compact(text)) <= 40:
-                    out.append(Candidate(el, _spaced(text), href, "text", scripted))
-        for string in root.find_all(string=True):
-            if type(string) is not NavigableString or not string.strip():
-                continue
-            parent = string.parent
-            if parent is None or parent.name in _SKIP_TAGS or any(p.name in _SKIP_TAGS for p in parent.parents if isinstance(p, Tag)):
-                continue
-            link = _link_of(parent)
-            href = _usable_href(page, link.get("href")) if link is not None else None
-            out.append(Candidate(parent, _spaced(str(string)), href, "text", scripted))
+        elements, strings = _walk_candidates(page, root, scripted)
+        out.extend(c for c in elements if c is not None)
+        out.extend(strings)
     return out
+
+
+def _walk_candidates(page: Page, root: Tag, scripted: bool) -> tuple[list, list[Candidate]]:
+    elements: list = []                 # element candidates in document order (None: an unused slot)
+    strings: list[Candidate] = []       # text-node candidates in document order
+    above = [*reversed(list(root.parents)), root]     # the root's ancestors and the root itself
+    root_skip = any(p.name in _SKIP_TAGS for p in above)
+    root_anchor = any(p.name in ("a", "area") for p in above)
+    root_link = _link_of(root) if isinstance(root, Tag) else None
+    # frame: [element, its children, skip, nearest link, inside an a/area, _Texts, slots (None: skipped)]
+    stack = [[root, iter(root.contents), root_skip, root_link, root_anchor, _Texts(), None]]
+    path = above
+    while stack:
+        frame = stack[-1]
+        el, children, skip, link, in_anchor, texts, slot = frame
+        node = next(children, None)
+        if node is None:
+            stack.pop()
+            path.pop()
+            if len(stack) > 0:
+                _close_element(page, frame, stack[-1], elements, scripted)
+            continue
+        if isinstance(node, NavigableString):
+            outside = not skip and el.name not in ("a", "area")
+            texts.add_string(node, outside)
+            if type(node) is NavigableString and not skip and node.strip():
+                href = _usable_href(page, link.get("href")) if link is not None else None
+                strings.append(Candidate(el, _spaced(str(node)), href, "text", scripted))
+            continue
+        if not isinstance(node, Tag):
+            continue
+        child_skip = skip or node.name in _SKIP_TAGS
+        child_link = None
+        if node.name in ("a", "area") and node.get("href"):
+            child_link = node
+        else:
+            for up in path[-4:][::-1]:
+                if up.name in ("a", "area") and up.get("href"):
+                    child_link = up
+                    break
+        child_slot = None
+        if not child_skip:
+            child_slot = _open_element(page, node, child_link, elements, scripted)
+        stack.append([node, iter(node.contents), child_skip, child_link,
+                      in_anchor or el.name in ("a", "area"), _Texts(), child_slot])
+        path.append(node)
+    return elements, strings
+
+
+def _open_element(page: Page, el: Tag, link: Tag | None, elements: list, scripted: bool) -> tuple[int, int]:
+    """Adds an element's candidates in document order; returns the two slots its candidates that need
+    its whole text (link / option / control, then the short text block) fill when it closes."""
+    slot = len(elements)
+    elements.append(None)
+    href = _usable_href(page, link.get("href")) if link is not None else None
+    attr_labels = [el.get(a) for a in ("title", "aria-label", "alt", "placeholder") if el.get(a)]
+    if el.name == "input" and (el.get("type") or "text").lower() in ("button", "submit", "image", "reset"):
+        attr_labels.append(el.get("value") or "")
+    for label in attr_labels:
+        if label and label.strip():
+            kind = "image" if el.name == "img" else "attr"
+            elements.append(Candidate(el, _spaced(label), href, kind, scripted))
+    elements.append(None)
+    return slot, len(elements) - 1
+
+
+def _close_element(page: Page, frame: list, parent: list, elements: list, scripted: bool) -> None:
+    el, _, skip, link, in_anchor, texts, slots = frame
+    parent_texts: _Texts = parent[5]
+    outside = not skip and el.name not in ("a", "area")
+    parent_texts.add_child(texts, outside, el.name in ("a", "area") and el.get("href") is not None)
+    if slots is None:
+        return
+    slot, text_slot = slots
+
+    def element_text() -> str:
+        if texts.main is not None and el.interesting_string_types == Tag.MAIN_CONTENT_STRING_TYPES:
+            return " ".join(texts.main)
+        return _element_text(el)
+
+    href = _usable_href(page, link.get("href")) if link is not None else None
+    if el.name in ("a", "area"):
+        elements[slot] = Candidate(el, _spaced(element_text()), _usable_href(page, el.get("href")), "link",
+                                   scripted)  # even empty: its URL counts
+    elif el.name == "option":
+        value = el.get("value") or ""
+        option_href = _usable_href(page, value) if re.match(r"(https?:)?//|/", value) else None
+        elements[slot] = Candidate(el, _spaced(element_text()), option_href, "option", scripted)
+    elif el.name == "button":
+        text = element_text()
+        if text:
+            elements[slot] = Candidate(el, _spaced(text), href, "control", scripted)
+    elif el.name != "input" and el.get("onclick"):
+        text = element_text()
+        if text:
+            elements[slot] = Candidate(el, _spaced(text), href, "control", scripted)
+    # short text blocks: headings and boxes whose own text (outside links, which are
+    # candidates themselves) is a label, e.g. <div><span>政策</span><span>解读</span><a>更多</a></div>
+    if el.name not in ("a", "area", "option", "button"):
+        if el.interesting_string_types != Tag.MAIN_CONTENT_STRING_TYPES:   # <rt>, <rp>: their own strings
+            text = _text_outside_links(el) if link is None and texts.has_href_link else _element_text(el)
+        else:
+            if link is None and texts.has_href_link:
+                pieces, n = ([], 0) if in_anchor else (texts.out, texts.out_n)
+            else:
+                pieces, n = texts.main, texts.main_n
+            text = " ".join(pieces) if n and n <= _TEXT_BLOCK_RAW_MAX else ""
+        if text and len(_compact(text)) <= _TEXT_BLOCK_MAX:
+            elements[text_slot] = Candidate(el, _spaced(text), href, "text", scripted)
 
 
 # --- matching ----------------------------------------------------------------------------------
