@@ -23,6 +23,7 @@ import re
 import weakref
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import islice
 from datetime import date, timedelta
 from typing import Iterable, Iterator, NamedTuple
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -641,29 +642,86 @@ def _marks(node: Tag) -> str:
     return " ".join(out)
 
 
-def _inside(el: Tag, patterns, tags: tuple[str, ...] = ()) -> bool:
-    for node in [el, *el.parents]:
+def _inside(el: Tag, patterns, tags: tuple[str, ...] = (), seen: dict | None = None) -> bool:
+    """True when ``el`` or an ancestor (below <body>) is one of ``tags`` or has a class/id matching a
+    pattern. ``seen`` ({id(node): answer}, for one set of patterns and tags, kept by a caller asking for
+    many elements of one page) lets the climb stop at an ancestor already answered."""
+    climbed = []
+    answer = False
+    for node in [el, *el.parents] if seen is None else _parents_and_self(el):
+        if seen is not None and id(node) in seen:
+            answer = seen[id(node)]
+            break
+        climbed.append(node)
         if not isinstance(node, Tag) or node.name in ("body", "html", "[document]"):
             continue
         if node.name in tags:
-            return True
+            answer = True
+            break
         marks = _marks(node)
         if any(p.search(marks) for p in patterns):
-            return True
-    return False
+            answer = True
+            break
+    if seen is not None:
+        # every node climbed has the answer: a match at the top of the climb is an ancestor of all of them
+        for node in climbed:
+            seen[id(node)] = answer
+    return answer
 
 
-def in_footer(el: Tag, lexicon: PortalLexicon) -> bool:
-    return _inside(el, lexicon.footer_markers, ("footer",))
+def _parents_and_self(el: Tag) -> Iterator[Tag]:
+    yield el
+    yield from el.parents
 
 
-def _item_container(link: Tag, max_chars: int = 200) -> Tag:
-    """The list item a link belongs to: climb while the ancestor holds only this link."""
+def in_footer(el: Tag, lexicon: PortalLexicon, seen: dict | None = None) -> bool:
+    return _inside(el, lexicon.footer_markers, ("footer",), seen)
+
+
+def _subtree_stats(root: Tag) -> dict[int, tuple[int, int]]:
+    """{id(element): (links with an href inside it, capped at 2; len(_element_text(element)))} for
+    every element under ``root``, from one bottom-up walk (a find_all() and get_text() per ancestor of
+    every link is quadratic on deep pages)."""
+    main = Tag.MAIN_CONTENT_STRING_TYPES
+    stats: dict[int, tuple[int, int]] = {}
+    stack = [(root, iter(root.contents), [0, 0, 0])]      # element, children, [links, chars, pieces]
+    while stack:
+        el, children, acc = stack[-1]
+        node = next(children, None)
+        if node is None:
+            stack.pop()
+            links, chars, pieces = acc
+            length = chars + max(pieces - 1, 0)
+            if el.interesting_string_types != main:
+                length = len(_element_text(el))
+            stats[id(el)] = (links, length)
+            if stack:
+                up = stack[-1][2]
+                up[0] = min(2, up[0] + links + (1 if el.name == "a" and el.get("href") is not None else 0))
+                up[1] += chars
+                up[2] += pieces
+            continue
+        if isinstance(node, Tag):
+            stack.append((node, iter(node.contents), [0, 0, 0]))
+        elif type(node) in main:
+            stripped = node.strip()
+            if stripped:
+                acc[1] += len(stripped)
+                acc[2] += 1
+    return stats
+
+
+def _item_container(link: Tag, max_chars: int = 200, stats: dict | None = None) -> Tag:
+    """The list item a link belongs to: climb while the ancestor holds only this link.
+    ``stats``: :func:`_subtree_stats` of a root holding the link (else each ancestor is read anew)."""
     container = link
-    for node in list(link.parents)[:4]:
+    for node in islice(link.parents, 4):
         if not isinstance(node, Tag) or node.name in ("body", "html", "[document]"):
             break
-        if len(node.find_all("a", href=True)) > 1 or len(_element_text(node)) > max_chars:
+        known = stats.get(id(node)) if stats is not None else None
+        links, length = known if known is not None else (len(node.find_all("a", href=True)),
+                                                         len(_element_text(node)))
+        if links > 1 or length > max_chars:
             break
         container = node
     return container
@@ -727,12 +785,14 @@ def dated_items(page: Page, crawl_date: date, lexicon: PortalLexicon | None = No
     lexicon = lexicon or default_portal_lexicon()
     items: list[DatedItem] = []
     seen: set[int] = set()
+    footer, header = {}, {}
     for root, _ in _roots(page):
+        stats = _subtree_stats(root)
         for link in root.find_all("a", href=True):
             href = _usable_href(page, link.get("href"))
-            if not href or in_footer(link, lexicon) or _inside(link, lexicon.header_markers, ("header",)):
+            if not href or in_footer(link, lexicon, footer) or _inside(link, lexicon.header_markers, ("header",), header):
                 continue
-            container = _item_container(link)
+            container = _item_container(link, stats=stats)
             if id(container) in seen:
                 continue
             dates = _dates_in(_text_outside(container, link), crawl_date, lexicon)
@@ -831,10 +891,11 @@ def column_links(page: Page, lexicon: PortalLexicon | None = None) -> list[Colum
     """News / notice / policy columns linked from the page (for the stale and empty column checks)."""
     lexicon = lexicon or default_portal_lexicon()
     out: dict[str, ColumnLink] = {}
+    footer: dict = {}
     for root, _ in _roots(page):
         for link in root.find_all(["a", "area"], href=True):
             url = _usable_href(page, link.get("href"))
-            if not url or url in out or in_footer(link, lexicon):
+            if not url or url in out or in_footer(link, lexicon, footer):
                 continue
             label = _element_text(link, "") or (link.get("title") or "")
             name = label if _column_kind(label, lexicon) else None
@@ -858,11 +919,12 @@ def column_status(page: Page, kind: str, crawl_date: date, lexicon: PortalLexico
     ``kind`` ('news' | 'notice' | 'policy') does not change the reading; it is the caller's threshold.
     """
     lexicon = lexicon or default_portal_lexicon()
+    nav, footer = {}, {}
     items = [it for it in dated_items(page, crawl_date, lexicon)
-             if not _inside(it.container, lexicon.navigation_markers) and it.how != "url"]
+             if not _inside(it.container, lexicon.navigation_markers, (), nav) and it.how != "url"]
     if not items:  # URL dates only when nothing is dated visibly (lists that print no dates)
         items = [it for it in dated_items(page, crawl_date, lexicon)
-                 if not _inside(it.container, lexicon.navigation_markers)]
+                 if not _inside(it.container, lexicon.navigation_markers, (), nav)]
     if items:
         return max(it.date for it in items), len(items)
     text = _compact(page_reading_text(page))
@@ -871,7 +933,7 @@ def column_status(page: Page, kind: str, crawl_date: date, lexicon: PortalLexico
     best = 0
     for root, _ in _roots(page):
         for lst in root.find_all(["ul", "ol", "tbody", "table", "dl"]):
-            if _inside(lst, lexicon.navigation_markers) or in_footer(lst, lexicon):
+            if _inside(lst, lexicon.navigation_markers, (), nav) or in_footer(lst, lexicon, footer):
                 continue
             rows = [r for r in lst.find_all(["li", "tr", "dd"], recursive=False) if r.find("a", href=True)]
             best = max(best, len(rows))
@@ -888,8 +950,9 @@ def first_article_link(page: Page, lexicon: PortalLexicon | None = None) -> str 
     lexicon = lexicon or default_portal_lexicon()
     # No crawl date here: read against the far future so every full date counts (partial dates
     # like 06-12 cannot be placed and fall through to the URL-shape search below).
+    nav, footer = {}, {}
     items = [it for it in dated_items(page, date.max - timedelta(days=2), lexicon)
-             if not _inside(it.container, lexicon.navigation_markers)]
+             if not _inside(it.container, lexicon.navigation_markers, (), nav)]
     for item in sorted(items, key=lambda it: it.date, reverse=True):
         for link in ([item.container] if item.container.name == "a" else item.container.find_all("a", href=True)):
             url = _usable_href(page, link.get("href"))
@@ -898,7 +961,7 @@ def first_article_link(page: Page, lexicon: PortalLexicon | None = None) -> str 
     for root, _ in _roots(page):
         for link in root.find_all("a", href=True):
             url = _usable_href(page, link.get("href"))
-            if url and url.startswith("http") and _ARTICLE_URL.search(url) and not in_footer(link, lexicon):
+            if url and url.startswith("http") and _ARTICLE_URL.search(url) and not in_footer(link, lexicon, footer):
                 return url
     return None
 
