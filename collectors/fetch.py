@@ -47,15 +47,6 @@ def is_empty_shell(page: Page) -> bool:
     return page.status == 200 and shell(page)
 
 
-def unreadable_reason(page: Page) -> str | None:
-    """Why the rules cannot read this page: it is not an HTML document ('not an HTML document: PDF'),
-    or it is past the parse budget ('page too deep: ...'); None for a readable page. Where a page must
-    be a document (a portal's home page), such a page is an error, never a page without features."""
-    if page.not_a_document:
-        return f"not an HTML document: {page.not_a_document}"
-    return page.unreadable
-
-
 def classify_fetch(page: Page) -> str:
     """ok / blocked / error / not_found / not_modified for a response."""
     status = page.status
@@ -63,10 +54,11 @@ def classify_fetch(page: Page) -> str:
         return NOT_MODIFIED
     if page.from_archive:
         return OK
-    if page.unreadable and not page.not_a_document:
+    json_answer = is_json(page)
+    if not json_answer and page.unreadable and not page.not_a_document:
         # Past the parse budget (collectors/page.py): nothing can be read from it, not even a challenge.
         return BLOCKED if status in BLOCKING_STATUSES else NOT_FOUND if status in (404, 410) else ERROR
-    if looks_like_challenge(page) or status in BLOCKING_STATUSES:
+    if (not json_answer and looks_like_challenge(page)) or status in BLOCKING_STATUSES:
         return BLOCKED
     if status in (404, 410):
         return NOT_FOUND

@@ -116,8 +116,12 @@ class Page:
 
     @property
     def unreadable(self) -> str | None:
-        """Why no rule can read this page (not an HTML document, or over the parse budget), or None."""
-        return self.not_a_document or self._parsed[1]
+        """Why no rule can read this page ('not an HTML document: PDF', 'page too deep: ...'), or None.
+        Where a page must be a document (a portal's home page) such a page is an error, never a page
+        without features."""
+        if self.not_a_document:
+            return f"not an HTML document: {self.not_a_document}"
+        return self._parsed[1]
 
     @property
     def host(self) -> str:

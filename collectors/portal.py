@@ -30,7 +30,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from bs4 import BeautifulSoup, CData, NavigableString, Tag
 
-from collectors.base import ABSENT, OK, Finding, snippet
+from collectors.base import ABSENT, ERROR, OK, Finding, snippet
 from collectors.dates import fold_text, iter_date_matches, parse_split_date
 from collectors.lexicons import FeatureLexicon, PortalLexicon, default_portal_lexicon
 from collectors.memo import not_after, page_rule
@@ -1086,8 +1086,13 @@ def extract_portal(page: Page, crawl_date: date, lexicon: PortalLexicon | None =
     Booleans: value True/status 'ok' with the proving element, or value False/status 'absent' with
     the reason. Text codes (site_identifier, icp_record): value None/status 'absent' when missing.
     language_versions: the count (status 'absent' when 0). homepage_freshness_days: 'absent' (None)
-    when no item is dated; inspection_homepage_stale is then True.
+    when no item is dated; inspection_homepage_stale is then True. A page that is not an HTML
+    document or is past the parse budget (Page.unreadable) gives every code status 'error'.
     """
+    if page.unreadable:   # not an HTML document, or past the parse budget: nothing is known
+        lexicon = lexicon or default_portal_lexicon()
+        return {code: _finding(code, None, ERROR, f"page not read: {page.unreadable}", lexicon, page.url)
+                for code in RULE_VERSIONS}
     findings = _findings_of_page(page, lexicon)
     share = findings.pop("page_meta_tags_share")
     days, why = homepage_freshness(page, crawl_date, lexicon)
