@@ -12,6 +12,7 @@ import re
 import warnings
 
 from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
+from lxml import etree
 
 # Sitemaps and XML list fragments are read with the same lenient HTML parser on purpose.
 warnings.filterwarnings("ignore", category=XMLParsedAsHTMLWarning)
@@ -103,10 +104,11 @@ class Page:
             return BeautifulSoup("", "lxml"), None
         if len(self.body) > MAX_PARSE_BYTES:
             return BeautifulSoup("", "lxml"), f"page too large: {len(self.body):,} bytes > budget {MAX_PARSE_BYTES:,}"
+        problem = over_budget(self.text)
+        if problem:
+            return BeautifulSoup("", "lxml"), problem
         # lxml is lenient with broken legacy markup and lower-cases upper-case tags.
-        soup = BeautifulSoup(self.text, "lxml")
-        problem = over_budget(soup)
-        return (BeautifulSoup("", "lxml"), problem) if problem else (soup, None)
+        return BeautifulSoup(self.text, "lxml"), None
 
     @property
     def soup(self) -> BeautifulSoup:
@@ -162,21 +164,47 @@ def not_a_document_reason(body: bytes, text: str) -> str | None:
     return None
 
 
-def over_budget(soup: BeautifulSoup) -> str | None:
-    """'page too deep: ...' / 'page too large: ...' when the tree is past the parse budget, else None.
-    One walk over the elements (cut off once there are too many)."""
-    count, deepest = 0, 0
-    stack = [(child, 1) for child in soup.contents if child.name is not None]
-    while stack:
-        node, depth = stack.pop()
-        count += 1
-        if count > MAX_ELEMENTS:
-            return f"page too large: more than {MAX_ELEMENTS:,} elements (budget {MAX_ELEMENTS:,})"
-        if depth > deepest:
-            deepest = depth
-        stack.extend((child, depth + 1) for child in node.contents if child.name is not None)
-    if deepest > MAX_DEPTH:
-        return f"page too deep: {deepest:,} levels of elements > budget {MAX_DEPTH:,}"
+class _Shape:
+    """An lxml parser target that only counts: elements and the deepest nesting."""
+
+    def __init__(self):
+        self.depth = self.deepest = self.count = 0
+
+    def start(self, tag, attrib):
+        self.count += 1
+        self.depth += 1
+        if self.depth > self.deepest:
+            self.deepest = self.depth
+        if self.count > MAX_ELEMENTS:
+            raise _TooLarge
+
+    def end(self, tag):
+        self.depth -= 1
+
+    def close(self):
+        return self
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def over_budget(text: str) -> str | None:
+    """'page too deep: ...' / 'page too large: ...' when the parsed page would be past the parse
+    budget, else None. Measured with the parser BeautifulSoup's lxml builder drives, reporting to a
+    target that builds nothing (milliseconds for an ordinary page): the tree is built only within the
+    budget (building it is quadratic on some deep shapes, e.g. nested lists with text after links)."""
+    shape = _Shape()
+    parser = etree.HTMLParser(target=shape, recover=True)     # as bs4's LXMLTreeBuilder, without a tree
+    try:
+        parser.feed(text)
+        parser.close()
+    except _TooLarge:
+        return f"page too large: more than {MAX_ELEMENTS:,} elements (budget {MAX_ELEMENTS:,})"
+    except (etree.ParserError, ValueError):
+        return None            # as bs4 would find it: let the tree builder have its say
+    if shape.deepest > MAX_DEPTH:
+        return f"page too deep: {shape.deepest:,} levels of elements > budget {MAX_DEPTH:,}"
     return None
 
 
