@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import weakref
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import islice
 from datetime import date, timedelta
 from typing import Iterable, Iterator, NamedTuple
@@ -86,7 +86,7 @@ class Candidate:
     kind: str              # link | control | option | image | attr | text
     scripted: bool = False  # written by an inline script
 
-    @property
+    @cached_property
     def compact(self) -> str:
         return _compact(self.label)
 
@@ -390,9 +390,10 @@ def _en_pattern(keyword: str) -> re.Pattern:
     return re.compile(rf"(?<![0-9A-Za-z]){body}(?![0-9A-Za-z])", re.I)
 
 
-def label_keyword(feature: FeatureLexicon, label: str) -> str | None:
-    """The lexicon keyword ``label`` carries for ``feature``, or None (respects max_label_chars)."""
-    compact = _compact(label)
+def label_keyword(feature: FeatureLexicon, label: str, compact: str | None = None) -> str | None:
+    """The lexicon keyword ``label`` carries for ``feature``, or None (respects max_label_chars).
+    ``compact``: ``_compact(label)`` when the caller has it (folding a long label is costly)."""
+    compact = _compact(label) if compact is None else compact
     if not compact or len(compact) > feature.max_label_chars:
         return None
     for kw in feature.keywords_zh:
@@ -445,7 +446,7 @@ def match_feature(cands: Iterable[Candidate], feature: FeatureLexicon, lexicon: 
     texts = sorted((c for c in cands if c.kind == "text" and (feature.text_blocks or c.href is not None)),
                    key=lambda c: len(c.compact))
     for cand in elements + texts:
-        keyword = label_keyword(feature, cand.label)
+        keyword = label_keyword(feature, cand.label, cand.compact)
         if keyword and not is_excluded(cand, feature, lexicon):
             return cand, f"label contains {keyword!r}"
     for cand in elements:
