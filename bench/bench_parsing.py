@@ -4,7 +4,8 @@ city whose home page is one does not hold up the other cities of a crawl.
 1. Every page rule of each harvest (portal, policy, mailbox, opendata; bench/parsing_worker.py) on
    a page of 50,000 nested <div>s (550 kB) and on 5 MB of random bytes sent as text/html, each run in a
    child process cut off after 120 s. Target < 2 s per harvest and page. For reference, also a page
-   nested just under the depth budget and one with a link and a date at each of 1,000 levels.
+   nested just under the depth budget, one with a link and a date at each of 1,000 levels, and one
+   with a clickable box of text at each of 1,000 levels (its labels grow with the square of the depth).
 2. A two-city portal crawl on loopback servers (city A on 127.0.0.1, city B on 127.0.0.2, a small
    portal of 12 pages): once with A's home page an ordinary page, once with the 50,000-deep page.
    Reported: when B's last reading was stored, counted from the crawl's first fetch, in both runs.
@@ -39,6 +40,12 @@ def nested(levels: int, inner: str = "网站地图") -> bytes:
 def linked_levels(levels: int) -> bytes:
     return ("<html><body>" + "".join(f"<div class='c{i}'><a href='/a{i}.html'>链接{i}</a><span>2026-06-{i % 28 + 1:02d}"
                                      "</span>" for i in range(levels)) + "</div>" * levels + "</body></html>").encode()
+
+
+def nested_boxes(levels: int) -> bytes:
+    """A clickable box with text at each level: every box's label is all the text below it."""
+    return ("<html><body>" + "".join(f"<div onclick='go({i})'>" + "文字" * 60 for i in range(levels))
+            + "</div>" * levels + "</body></html>").encode()
 
 
 def rule_seconds(kind: str, path: Path) -> dict:
@@ -130,7 +137,8 @@ def run() -> dict:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         inputs = {"deep_50k": nested(50_000), "random_5mb": random.Random(5).randbytes(5 * 1024 * 1024),
-                  "deep_4900": nested(4_900), "links_1000_levels": linked_levels(1_000)}
+                  "deep_4900": nested(4_900), "links_1000_levels": linked_levels(1_000),
+                  "onclick_boxes_1000_levels": nested_boxes(1_000)}
         for name, body in inputs.items():
             path = tmp / f"{name}.html"
             path.write_bytes(body)
