@@ -5,6 +5,7 @@ reads as it always did."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import sqlite3
@@ -20,6 +21,7 @@ from collectors import mailbox, opendata, policy, portal
 from collectors.base import ABSENT, ERROR, OK
 from collectors.fetch import ERROR as FETCH_ERROR, OK as FETCH_OK, classify_fetch
 from collectors.page import MAX_DEPTH, MAX_ELEMENTS, Page
+from sgi.sampleweb.dns import SampleDNSServer
 
 CRAWL_DATE = date(2026, 7, 1)
 URL = "https://www.sz.gov.cn/"
@@ -168,8 +170,13 @@ def test_crawl_records_unreadable_home_pages_as_errors(tmp_path, homes_server):
         for code in HOMES), encoding="utf-8")
     db = tmp_path / "c.db"
     env = {**os.environ, "SGI_ARCHIVE_DIR": str(tmp_path / "warc")}
-    proc = subprocess.run([sys.executable, "-m", "sgi", "crawl", "--sources", str(sources), "--spider", "portal",
-                           "--db", f"sqlite:///{db}"], capture_output=True, text=True, timeout=300, env=env)
+    # The IPv6 check asks a DNS server on loopback (an empty one), never the system's resolver.
+    with SampleDNSServer({}, {}) as dns_server:
+        settings = tmp_path / "settings.json"
+        settings.write_text(json.dumps({"SGI_SOURCES_FILE": str(sources), "SGI_DNS_SERVER": dns_server.address}))
+        proc = subprocess.run([sys.executable, "-m", "tests.crawl_once", str(settings), f"sqlite:///{db}", "unreadable",
+                               CRAWL_DATE.isoformat(), ",".join(HOMES), "--spiders=portal"],
+                              capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = sqlite3.connect(db).execute(
         "select city_code, indicator, status, evidence_detail from observation").fetchall()
@@ -185,6 +192,8 @@ def test_crawl_records_unreadable_home_pages_as_errors(tmp_path, homes_server):
         assert len(readings) > 25, (city, readings)
         assert {status for status, _ in readings.values()} == {ERROR}, (city, readings)
         assert all(detail.startswith(reason) for _, detail in readings.values()), (city, readings)
+    # the loopback DNS server answered the IPv6 check
+    assert by_city["440300"]["portal_ipv6"] == (ABSENT, "no AAAA record for 127.0.0.1")
     # the real empty page is read: nothing on it
     empty_doc = by_city["370200"]
     assert empty_doc["site_map"][0] == ABSENT and empty_doc["portal_reachable"][0] == OK
