@@ -35,7 +35,7 @@ def is_json(page: Page) -> bool:
         return False
     try:
         json.loads(page.body)
-    except ValueError:   # includes bodies that are not UTF-8: read the slow way
+    except (ValueError, RecursionError):   # not UTF-8 (read the slow way), or nested past Python's limit
         return False
     return True
 
@@ -54,7 +54,11 @@ def classify_fetch(page: Page) -> str:
         return NOT_MODIFIED
     if page.from_archive:
         return OK
-    if looks_like_challenge(page) or status in BLOCKING_STATUSES:
+    json_answer = is_json(page)
+    if not json_answer and page.unreadable and not page.not_a_document:
+        # Past the parse budget (collectors/page.py): nothing can be read from it, not even a challenge.
+        return BLOCKED if status in BLOCKING_STATUSES else NOT_FOUND if status in (404, 410) else ERROR
+    if (not json_answer and looks_like_challenge(page)) or status in BLOCKING_STATUSES:
         return BLOCKED
     if status in (404, 410):
         return NOT_FOUND

@@ -420,12 +420,49 @@ def _grid_pairs(soup) -> list[tuple[str, str, str]]:
     return pairs
 
 
+def _short_texts(soup, limit: int) -> dict[int, str]:
+    """{id(element): _clean(element.get_text(" "))} for every element whose text has at most ``limit``
+    non-space characters, gathered bottom-up in one walk (a get_text() per element is quadratic on deep
+    pages). Elements with their own string types (<rt>, <rp>) are read with get_text()."""
+    from bs4 import NavigableString, Tag
+
+    main = Tag.MAIN_CONTENT_STRING_TYPES
+    out: dict[int, str] = {}
+    stack = [(soup, iter(soup.contents), [], [0])]        # element, children, tokens, [non-space count]
+    while stack:
+        el, children, tokens, count = stack[-1]
+        node = next(children, None)
+        if node is None:
+            stack.pop()
+            text = " ".join(tokens) if count[0] <= limit else None
+            if el.interesting_string_types != main:
+                text = _clean(el.get_text(" "))
+                text = text if len("".join(text.split())) <= limit else None
+            if text is not None:
+                out[id(el)] = text
+            if stack:
+                parent_tokens, parent_count = stack[-1][2], stack[-1][3]
+                parent_count[0] += count[0]
+                if parent_count[0] <= limit:
+                    parent_tokens.extend(tokens)
+            continue
+        if isinstance(node, Tag):
+            stack.append((node, iter(node.contents), [], [0]))
+        elif isinstance(node, NavigableString) and type(node) in main:
+            words = node.split()
+            count[0] += sum(map(len, words))
+            if count[0] <= limit:
+                tokens.extend(words)
+    return out
+
+
 def _meta_pairs(soup) -> list[tuple[str, str, str]]:
     """(key, raw label, value) from label cells/elements followed by a value. A value that is itself a
     label (an empty cell followed by the next field) is read as empty."""
     pairs = _grid_pairs(soup)
+    short = _short_texts(soup, 14)
     for el in soup.find_all(["td", "th", "dt", "label", "b", "strong", "span", "em", "div", "li", "p"]):
-        own = _clean(el.get_text(" "))
+        own = short.get(id(el), "")
         if not own or len(own) > 14:
             continue
         key = _label_key(own)
@@ -515,9 +552,15 @@ def _body_element(soup):
         if best is not None and best_len >= 50:
             return best
     # Fallback: the parent holding the most paragraph text.
+    holds_block: set[int] = set()      # ids of elements with a div/p/table inside; one climb per block
+    for block in soup.find_all(["div", "p", "table"]):
+        for up in block.parents:
+            if id(up) in holds_block:
+                break
+            holds_block.add(id(up))
     totals: dict[int, tuple[Any, int]] = {}
     for p in soup.find_all(["p", "div"]):
-        if p.name == "div" and p.find(["div", "p", "table"]):
+        if p.name == "div" and id(p) in holds_block:
             continue
         parent = p.parent
         if parent is None:

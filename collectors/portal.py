@@ -22,14 +22,15 @@ from __future__ import annotations
 import re
 import weakref
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from itertools import islice
 from datetime import date, timedelta
 from typing import Iterable, Iterator, NamedTuple
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup, CData, NavigableString, Tag
 
-from collectors.base import ABSENT, OK, Finding, snippet
+from collectors.base import ABSENT, ERROR, OK, Finding, snippet
 from collectors.dates import fold_text, iter_date_matches, parse_split_date
 from collectors.lexicons import FeatureLexicon, PortalLexicon, default_portal_lexicon
 from collectors.memo import not_after, page_rule
@@ -85,7 +86,7 @@ class Candidate:
     kind: str              # link | control | option | image | attr | text
     scripted: bool = False  # written by an inline script
 
-    @property
+    @cached_property
     def compact(self) -> str:
         return _compact(self.label)
 
@@ -212,52 +213,171 @@ def collect_candidates(page: Page) -> list[Candidate]:
     return memo["candidates"]
 
 
+# A text block is a candidate only when its compacted text has at most 40 characters. NFKC folds at
+# most 4 code points into one (U+1F82 = 4 canonical parts), so a text with more than 4 x 40
+# non-space characters cannot be one and its text is never assembled.
+_TEXT_BLOCK_MAX = 40
+_TEXT_BLOCK_RAW_MAX = 4 * _TEXT_BLOCK_MAX
+
+
+class _Texts:
+    """Texts of one element's subtree, gathered bottom-up in the candidate walk: the stripped strings
+    get_text() reads (``main``) and those outside links and skipped tags (``out``), each kept only while
+    short enough to make a text block (None past that), plus their non-space character counts."""
+
+    __slots__ = ("main", "main_n", "out", "out_n", "has_href_link")
+
+    def __init__(self):
+        self.main: list[str] | None = []
+        self.main_n = 0
+        self.out: list[str] | None = []
+        self.out_n = 0
+        self.has_href_link = False
+
+    def add_string(self, s: NavigableString, outside: bool) -> None:
+        kind = type(s)
+        if kind is not NavigableString and kind is not CData:
+            return
+        stripped = s.strip()
+        if not stripped:
+            return
+        n = len("".join(stripped.split()))
+        self.main_n += n
+        self.main = self.main + [stripped] if self.main is not None and self.main_n <= _TEXT_BLOCK_RAW_MAX else None
+        if outside and kind is NavigableString:
+            self.out_n += n
+            self.out = self.out + [stripped] if self.out is not None and self.out_n <= _TEXT_BLOCK_RAW_MAX else None
+
+    def add_child(self, child: "_Texts", outside: bool, is_href_link: bool) -> None:
+        self.has_href_link = self.has_href_link or child.has_href_link or is_href_link
+        self.main_n += child.main_n
+        self.main = (self.main + child.main if self.main is not None and child.main is not None
+                     and self.main_n <= _TEXT_BLOCK_RAW_MAX else None)
+        if outside:
+            self.out_n += child.out_n
+            self.out = (self.out + child.out if self.out is not None and child.out is not None
+                        and self.out_n <= _TEXT_BLOCK_RAW_MAX else None)
+
+
 def _collect_candidates(page: Page) -> list[Candidate]:
+    """One walk per root in document order: skipped tags, the nearest link and "inside a link" are
+    carried down, texts are gathered up (_Texts), so no element looks at all its ancestors or
+    descendants (deep pages stay linear)."""
     out: list[Candidate] = []
     for root, scripted in _roots(page):
-        for el in root.find_all(True):
-            if el.name in _SKIP_TAGS or any(p.name in _SKIP_TAGS for p in el.parents if isinstance(p, Tag)):
-                continue
-            link = _link_of(el)
-            href = _usable_href(page, link.get("href")) if link is not None else None
-            attr_labels = [el.get(a) for a in ("title", "aria-label", "alt", "placeholder") if el.get(a)]
-            if el.name in ("a", "area"):
-                text = _element_text(el)
-                href = _usable_href(page, el.get("href"))
-                out.append(Candidate(el, _spaced(text), href, "link", scripted))  # even empty: its URL counts
-            elif el.name == "option":
-                value = el.get("value") or ""
-                href = _usable_href(page, value) if re.match(r"(https?:)?//|/", value) else None
-                out.append(Candidate(el, _spaced(_element_text(el)), href, "option", scripted))
-            elif el.name in ("button", "input"):
-                if el.name == "input" and (el.get("type") or "text").lower() in ("button", "submit", "image", "reset"):
-                    attr_labels.append(el.get("value") or "")
-                text = _element_text(el) if el.name == "button" else ""
-                if text:
-                    out.append(Candidate(el, _spaced(text), href, "control", scripted))
-            elif el.get("onclick") and _element_text(el):
-                out.append(Candidate(el, _spaced(_element_text(el)), href, "control", scripted))
-            for label in attr_labels:
-                if label and label.strip():
-                    kind = "image" if el.name == "img" else "attr"
-                    out.append(Candidate(el, _spaced(label), href, kind, scripted))
-            # short text blocks: headings and boxes whose own text (outside links, which are
-            # candidates themselves) is a label, e.g. <div><span>政策</span><span>解读</span><a>更多</a></div>
-            if el.name not in ("a", "area", "option", "button"):
-                has_links = link is None and el.find(["a", "area"], href=True) is not None
-                text = _text_outside_links(el) if has_links else _element_text(el)
-                if text and len(_compact(text)) <= 40:
-                    out.append(Candidate(el, _spaced(text), href, "text", scripted))
-        for string in root.find_all(string=True):
-            if type(string) is not NavigableString or not string.strip():
-                continue
-            parent = string.parent
-            if parent is None or parent.name in _SKIP_TAGS or any(p.name in _SKIP_TAGS for p in parent.parents if isinstance(p, Tag)):
-                continue
-            link = _link_of(parent)
-            href = _usable_href(page, link.get("href")) if link is not None else None
-            out.append(Candidate(parent, _spaced(str(string)), href, "text", scripted))
+        elements, strings = _walk_candidates(page, root, scripted)
+        out.extend(c for c in elements if c is not None)
+        out.extend(strings)
     return out
+
+
+def _walk_candidates(page: Page, root: Tag, scripted: bool) -> tuple[list, list[Candidate]]:
+    elements: list = []                 # element candidates in document order (None: an unused slot)
+    strings: list[Candidate] = []       # text-node candidates in document order
+    above = [*reversed(list(root.parents)), root]     # the root's ancestors and the root itself
+    root_skip = any(p.name in _SKIP_TAGS for p in above)
+    root_anchor = any(p.name in ("a", "area") for p in above)
+    root_link = _link_of(root) if isinstance(root, Tag) else None
+    # frame: [element, its children, skip, nearest link, inside an a/area, _Texts, slots (None: skipped)]
+    stack = [[root, iter(root.contents), root_skip, root_link, root_anchor, _Texts(), None]]
+    path = above
+    while stack:
+        frame = stack[-1]
+        el, children, skip, link, in_anchor, texts, slot = frame
+        node = next(children, None)
+        if node is None:
+            stack.pop()
+            path.pop()
+            if len(stack) > 0:
+                _close_element(page, frame, stack[-1], elements, scripted)
+            continue
+        if isinstance(node, NavigableString):
+            outside = not skip and el.name not in ("a", "area")
+            texts.add_string(node, outside)
+            if type(node) is NavigableString and not skip and node.strip():
+                href = _usable_href(page, link.get("href")) if link is not None else None
+                strings.append(Candidate(el, _spaced(str(node)), href, "text", scripted))
+            continue
+        if not isinstance(node, Tag):
+            continue
+        child_skip = skip or node.name in _SKIP_TAGS
+        child_link = None
+        if node.name in ("a", "area") and node.get("href"):
+            child_link = node
+        else:
+            for up in path[-4:][::-1]:
+                if up.name in ("a", "area") and up.get("href"):
+                    child_link = up
+                    break
+        child_slot = None
+        if not child_skip:
+            child_slot = _open_element(page, node, child_link, elements, scripted)
+        stack.append([node, iter(node.contents), child_skip, child_link,
+                      in_anchor or el.name in ("a", "area"), _Texts(), child_slot])
+        path.append(node)
+    return elements, strings
+
+
+def _open_element(page: Page, el: Tag, link: Tag | None, elements: list, scripted: bool) -> tuple[int, int]:
+    """Adds an element's candidates in document order; returns the two slots its candidates that need
+    its whole text (link / option / control, then the short text block) fill when it closes."""
+    slot = len(elements)
+    elements.append(None)
+    href = _usable_href(page, link.get("href")) if link is not None else None
+    attr_labels = [el.get(a) for a in ("title", "aria-label", "alt", "placeholder") if el.get(a)]
+    if el.name == "input" and (el.get("type") or "text").lower() in ("button", "submit", "image", "reset"):
+        attr_labels.append(el.get("value") or "")
+    for label in attr_labels:
+        if label and label.strip():
+            kind = "image" if el.name == "img" else "attr"
+            elements.append(Candidate(el, _spaced(label), href, kind, scripted))
+    elements.append(None)
+    return slot, len(elements) - 1
+
+
+def _close_element(page: Page, frame: list, parent: list, elements: list, scripted: bool) -> None:
+    el, _, skip, link, in_anchor, texts, slots = frame
+    parent_texts: _Texts = parent[5]
+    outside = not skip and el.name not in ("a", "area")
+    parent_texts.add_child(texts, outside, el.name in ("a", "area") and el.get("href") is not None)
+    if slots is None:
+        return
+    slot, text_slot = slots
+
+    def element_text() -> str:
+        if texts.main is not None and el.interesting_string_types == Tag.MAIN_CONTENT_STRING_TYPES:
+            return " ".join(texts.main)
+        return _element_text(el)
+
+    href = _usable_href(page, link.get("href")) if link is not None else None
+    if el.name in ("a", "area"):
+        elements[slot] = Candidate(el, _spaced(element_text()), _usable_href(page, el.get("href")), "link",
+                                   scripted)  # even empty: its URL counts
+    elif el.name == "option":
+        value = el.get("value") or ""
+        option_href = _usable_href(page, value) if re.match(r"(https?:)?//|/", value) else None
+        elements[slot] = Candidate(el, _spaced(element_text()), option_href, "option", scripted)
+    elif el.name == "button":
+        text = element_text()
+        if text:
+            elements[slot] = Candidate(el, _spaced(text), href, "control", scripted)
+    elif el.name != "input" and el.get("onclick"):
+        text = element_text()
+        if text:
+            elements[slot] = Candidate(el, _spaced(text), href, "control", scripted)
+    # short text blocks: headings and boxes whose own text (outside links, which are
+    # candidates themselves) is a label, e.g. <div><span>政策</span><span>解读</span><a>更多</a></div>
+    if el.name not in ("a", "area", "option", "button"):
+        if el.interesting_string_types != Tag.MAIN_CONTENT_STRING_TYPES:   # <rt>, <rp>: their own strings
+            text = _text_outside_links(el) if link is None and texts.has_href_link else _element_text(el)
+        else:
+            if link is None and texts.has_href_link:
+                pieces, n = ([], 0) if in_anchor else (texts.out, texts.out_n)
+            else:
+                pieces, n = texts.main, texts.main_n
+            text = " ".join(pieces) if n and n <= _TEXT_BLOCK_RAW_MAX else ""
+        if text and len(_compact(text)) <= _TEXT_BLOCK_MAX:
+            elements[text_slot] = Candidate(el, _spaced(text), href, "text", scripted)
 
 
 # --- matching ----------------------------------------------------------------------------------
@@ -270,9 +390,10 @@ def _en_pattern(keyword: str) -> re.Pattern:
     return re.compile(rf"(?<![0-9A-Za-z]){body}(?![0-9A-Za-z])", re.I)
 
 
-def label_keyword(feature: FeatureLexicon, label: str) -> str | None:
-    """The lexicon keyword ``label`` carries for ``feature``, or None (respects max_label_chars)."""
-    compact = _compact(label)
+def label_keyword(feature: FeatureLexicon, label: str, compact: str | None = None) -> str | None:
+    """The lexicon keyword ``label`` carries for ``feature``, or None (respects max_label_chars).
+    ``compact``: ``_compact(label)`` when the caller has it (folding a long label is costly)."""
+    compact = _compact(label) if compact is None else compact
     if not compact or len(compact) > feature.max_label_chars:
         return None
     for kw in feature.keywords_zh:
@@ -325,7 +446,7 @@ def match_feature(cands: Iterable[Candidate], feature: FeatureLexicon, lexicon: 
     texts = sorted((c for c in cands if c.kind == "text" and (feature.text_blocks or c.href is not None)),
                    key=lambda c: len(c.compact))
     for cand in elements + texts:
-        keyword = label_keyword(feature, cand.label)
+        keyword = label_keyword(feature, cand.label, cand.compact)
         if keyword and not is_excluded(cand, feature, lexicon):
             return cand, f"label contains {keyword!r}"
     for cand in elements:
@@ -522,29 +643,86 @@ def _marks(node: Tag) -> str:
     return " ".join(out)
 
 
-def _inside(el: Tag, patterns, tags: tuple[str, ...] = ()) -> bool:
-    for node in [el, *el.parents]:
+def _inside(el: Tag, patterns, tags: tuple[str, ...] = (), seen: dict | None = None) -> bool:
+    """True when ``el`` or an ancestor (below <body>) is one of ``tags`` or has a class/id matching a
+    pattern. ``seen`` ({id(node): answer}, for one set of patterns and tags, kept by a caller asking for
+    many elements of one page) lets the climb stop at an ancestor already answered."""
+    climbed = []
+    answer = False
+    for node in [el, *el.parents] if seen is None else _parents_and_self(el):
+        if seen is not None and id(node) in seen:
+            answer = seen[id(node)]
+            break
+        climbed.append(node)
         if not isinstance(node, Tag) or node.name in ("body", "html", "[document]"):
             continue
         if node.name in tags:
-            return True
+            answer = True
+            break
         marks = _marks(node)
         if any(p.search(marks) for p in patterns):
-            return True
-    return False
+            answer = True
+            break
+    if seen is not None:
+        # every node climbed has the answer: a match at the top of the climb is an ancestor of all of them
+        for node in climbed:
+            seen[id(node)] = answer
+    return answer
 
 
-def in_footer(el: Tag, lexicon: PortalLexicon) -> bool:
-    return _inside(el, lexicon.footer_markers, ("footer",))
+def _parents_and_self(el: Tag) -> Iterator[Tag]:
+    yield el
+    yield from el.parents
 
 
-def _item_container(link: Tag, max_chars: int = 200) -> Tag:
-    """The list item a link belongs to: climb while the ancestor holds only this link."""
+def in_footer(el: Tag, lexicon: PortalLexicon, seen: dict | None = None) -> bool:
+    return _inside(el, lexicon.footer_markers, ("footer",), seen)
+
+
+def _subtree_stats(root: Tag) -> dict[int, tuple[int, int]]:
+    """{id(element): (links with an href inside it, capped at 2; len(_element_text(element)))} for
+    every element under ``root``, from one bottom-up walk (a find_all() and get_text() per ancestor of
+    every link is quadratic on deep pages)."""
+    main = Tag.MAIN_CONTENT_STRING_TYPES
+    stats: dict[int, tuple[int, int]] = {}
+    stack = [(root, iter(root.contents), [0, 0, 0])]      # element, children, [links, chars, pieces]
+    while stack:
+        el, children, acc = stack[-1]
+        node = next(children, None)
+        if node is None:
+            stack.pop()
+            links, chars, pieces = acc
+            length = chars + max(pieces - 1, 0)
+            if el.interesting_string_types != main:
+                length = len(_element_text(el))
+            stats[id(el)] = (links, length)
+            if stack:
+                up = stack[-1][2]
+                up[0] = min(2, up[0] + links + (1 if el.name == "a" and el.get("href") is not None else 0))
+                up[1] += chars
+                up[2] += pieces
+            continue
+        if isinstance(node, Tag):
+            stack.append((node, iter(node.contents), [0, 0, 0]))
+        elif type(node) in main:
+            stripped = node.strip()
+            if stripped:
+                acc[1] += len(stripped)
+                acc[2] += 1
+    return stats
+
+
+def _item_container(link: Tag, max_chars: int = 200, stats: dict | None = None) -> Tag:
+    """The list item a link belongs to: climb while the ancestor holds only this link.
+    ``stats``: :func:`_subtree_stats` of a root holding the link (else each ancestor is read anew)."""
     container = link
-    for node in list(link.parents)[:4]:
+    for node in islice(link.parents, 4):
         if not isinstance(node, Tag) or node.name in ("body", "html", "[document]"):
             break
-        if len(node.find_all("a", href=True)) > 1 or len(_element_text(node)) > max_chars:
+        known = stats.get(id(node)) if stats is not None else None
+        links, length = known if known is not None else (len(node.find_all("a", href=True)),
+                                                         len(_element_text(node)))
+        if links > 1 or length > max_chars:
             break
         container = node
     return container
@@ -608,12 +786,14 @@ def dated_items(page: Page, crawl_date: date, lexicon: PortalLexicon | None = No
     lexicon = lexicon or default_portal_lexicon()
     items: list[DatedItem] = []
     seen: set[int] = set()
+    footer, header = {}, {}
     for root, _ in _roots(page):
+        stats = _subtree_stats(root)
         for link in root.find_all("a", href=True):
             href = _usable_href(page, link.get("href"))
-            if not href or in_footer(link, lexicon) or _inside(link, lexicon.header_markers, ("header",)):
+            if not href or in_footer(link, lexicon, footer) or _inside(link, lexicon.header_markers, ("header",), header):
                 continue
-            container = _item_container(link)
+            container = _item_container(link, stats=stats)
             if id(container) in seen:
                 continue
             dates = _dates_in(_text_outside(container, link), crawl_date, lexicon)
@@ -712,10 +892,11 @@ def column_links(page: Page, lexicon: PortalLexicon | None = None) -> list[Colum
     """News / notice / policy columns linked from the page (for the stale and empty column checks)."""
     lexicon = lexicon or default_portal_lexicon()
     out: dict[str, ColumnLink] = {}
+    footer: dict = {}
     for root, _ in _roots(page):
         for link in root.find_all(["a", "area"], href=True):
             url = _usable_href(page, link.get("href"))
-            if not url or url in out or in_footer(link, lexicon):
+            if not url or url in out or in_footer(link, lexicon, footer):
                 continue
             label = _element_text(link, "") or (link.get("title") or "")
             name = label if _column_kind(label, lexicon) else None
@@ -739,11 +920,12 @@ def column_status(page: Page, kind: str, crawl_date: date, lexicon: PortalLexico
     ``kind`` ('news' | 'notice' | 'policy') does not change the reading; it is the caller's threshold.
     """
     lexicon = lexicon or default_portal_lexicon()
+    nav, footer = {}, {}
     items = [it for it in dated_items(page, crawl_date, lexicon)
-             if not _inside(it.container, lexicon.navigation_markers) and it.how != "url"]
+             if not _inside(it.container, lexicon.navigation_markers, (), nav) and it.how != "url"]
     if not items:  # URL dates only when nothing is dated visibly (lists that print no dates)
         items = [it for it in dated_items(page, crawl_date, lexicon)
-                 if not _inside(it.container, lexicon.navigation_markers)]
+                 if not _inside(it.container, lexicon.navigation_markers, (), nav)]
     if items:
         return max(it.date for it in items), len(items)
     text = _compact(page_reading_text(page))
@@ -752,7 +934,7 @@ def column_status(page: Page, kind: str, crawl_date: date, lexicon: PortalLexico
     best = 0
     for root, _ in _roots(page):
         for lst in root.find_all(["ul", "ol", "tbody", "table", "dl"]):
-            if _inside(lst, lexicon.navigation_markers) or in_footer(lst, lexicon):
+            if _inside(lst, lexicon.navigation_markers, (), nav) or in_footer(lst, lexicon, footer):
                 continue
             rows = [r for r in lst.find_all(["li", "tr", "dd"], recursive=False) if r.find("a", href=True)]
             best = max(best, len(rows))
@@ -769,8 +951,9 @@ def first_article_link(page: Page, lexicon: PortalLexicon | None = None) -> str 
     lexicon = lexicon or default_portal_lexicon()
     # No crawl date here: read against the far future so every full date counts (partial dates
     # like 06-12 cannot be placed and fall through to the URL-shape search below).
+    nav, footer = {}, {}
     items = [it for it in dated_items(page, date.max - timedelta(days=2), lexicon)
-             if not _inside(it.container, lexicon.navigation_markers)]
+             if not _inside(it.container, lexicon.navigation_markers, (), nav)]
     for item in sorted(items, key=lambda it: it.date, reverse=True):
         for link in ([item.container] if item.container.name == "a" else item.container.find_all("a", href=True)):
             url = _usable_href(page, link.get("href"))
@@ -779,7 +962,7 @@ def first_article_link(page: Page, lexicon: PortalLexicon | None = None) -> str 
     for root, _ in _roots(page):
         for link in root.find_all("a", href=True):
             url = _usable_href(page, link.get("href"))
-            if url and url.startswith("http") and _ARTICLE_URL.search(url) and not in_footer(link, lexicon):
+            if url and url.startswith("http") and _ARTICLE_URL.search(url) and not in_footer(link, lexicon, footer):
                 return url
     return None
 
@@ -904,8 +1087,13 @@ def extract_portal(page: Page, crawl_date: date, lexicon: PortalLexicon | None =
     Booleans: value True/status 'ok' with the proving element, or value False/status 'absent' with
     the reason. Text codes (site_identifier, icp_record): value None/status 'absent' when missing.
     language_versions: the count (status 'absent' when 0). homepage_freshness_days: 'absent' (None)
-    when no item is dated; inspection_homepage_stale is then True.
+    when no item is dated; inspection_homepage_stale is then True. A page that is not an HTML
+    document or is past the parse budget (Page.unreadable) gives every code status 'error'.
     """
+    if page.unreadable:   # not an HTML document, or past the parse budget: nothing is known
+        lexicon = lexicon or default_portal_lexicon()
+        return {code: _finding(code, None, ERROR, f"page not read: {page.unreadable}", lexicon, page.url)
+                for code in RULE_VERSIONS}
     findings = _findings_of_page(page, lexicon)
     share = findings.pop("page_meta_tags_share")
     days, why = homepage_freshness(page, crawl_date, lexicon)

@@ -121,11 +121,16 @@ class PortalSpider(SgiSpider):
         # DNS and the connect run in a worker thread; the fan-out is asked for before its answer is
         # awaited, so the city's pages are not held up by it.
         ipv6 = maybe_deferred_to_future(deferToThread(self._check_ipv6, page.url))
-        if fetch != OK:
+        # An empty body, a PDF or binary bytes (whatever the Content-Type), or a page past the parse
+        # budget, proves nothing absent: its features are errors, not 29 absences.
+        unreadable = page.unreadable if fetch in (OK, ERROR) and page.status < 400 else None
+        if fetch != OK or unreadable:
             state.ipv6 = await ipv6
             status = BLOCKED if fetch == FETCH_BLOCKED else ERROR
             state.done = True
-            for item in self.unreadable(state.city_code, status, ref, f"home page {fetch} (HTTP {page.status})",
+            reason = f"home page: {unreadable} (HTTP {page.status})" if unreadable else \
+                f"home page {fetch} (HTTP {page.status})"
+            for item in self.unreadable(state.city_code, status, ref, reason,
                                         codes=[c for c in self.indicators if c != "portal_ipv6"]):
                 yield item
             yield self.observe(state.city_code, state.ipv6, ref)
