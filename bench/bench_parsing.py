@@ -100,15 +100,18 @@ def two_city_crawl(tmp: Path, a_home: bytes, label: str) -> dict:
         sources = tmp / f"{label}.yaml"
         sources.write_text(
             "sources:\n"
-            f"  - {{city: '440300', kind: portal, name: a, start_url: 'http://127.0.0.1:{a.server_address[1]}/'}}\n"
-            f"  - {{city: '370200', kind: portal, name: b, start_url: 'http://127.0.0.2:{b.server_address[1]}/'}}\n",
+            f"  - {{city: '440300', kind: portal, name: a, start_url: 'http://a.test:{a.server_address[1]}/'}}\n"
+            f"  - {{city: '370200', kind: portal, name: b, start_url: 'http://b.test:{b.server_address[1]}/'}}\n",
             encoding="utf-8")
         db = tmp / f"{label}.db"
         env = {**os.environ, "SGI_ARCHIVE_DIR": str(tmp / f"warc-{label}")}
         # The IPv6 check asks a DNS server on loopback (an empty one), never the system's resolver.
         with SampleDNSServer({}, {}) as dns_server:
             settings = tmp / f"{label}.json"
-            settings.write_text(json.dumps({"SGI_SOURCES_FILE": str(sources), "SGI_DNS_SERVER": dns_server.address}))
+            # Sample-web mode (real mode refuses loopback): two hosts, two loopback addresses.
+            settings.write_text(json.dumps({"SGI_SOURCES_FILE": str(sources), "SGI_DNS_SERVER": dns_server.address,
+                                            "SGI_SAMPLE_WEB": True,
+                                            "SGI_HOST_MAP": {"a.test": "127.0.0.1", "b.test": "127.0.0.2"}}))
             started = time.perf_counter()
             proc = subprocess.run([sys.executable, "-m", "bench.parsing_worker", "crawl", str(settings),
                                    f"sqlite:///{db}"], cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)

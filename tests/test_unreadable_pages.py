@@ -158,7 +158,8 @@ def homes_server():
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Homes)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    # A sample-web host name (*.test resolves to loopback in sample-web mode): real mode refuses loopback.
+    yield f"http://homes.test:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
 
@@ -173,7 +174,8 @@ def test_crawl_records_unreadable_home_pages_as_errors(tmp_path, homes_server):
     # The IPv6 check asks a DNS server on loopback (an empty one), never the system's resolver.
     with SampleDNSServer({}, {}) as dns_server:
         settings = tmp_path / "settings.json"
-        settings.write_text(json.dumps({"SGI_SOURCES_FILE": str(sources), "SGI_DNS_SERVER": dns_server.address}))
+        settings.write_text(json.dumps({"SGI_SOURCES_FILE": str(sources), "SGI_DNS_SERVER": dns_server.address,
+                                        "SGI_SAMPLE_WEB": True}))
         proc = subprocess.run([sys.executable, "-m", "tests.crawl_once", str(settings), f"sqlite:///{db}", "unreadable",
                                CRAWL_DATE.isoformat(), ",".join(HOMES), "--spiders=portal"],
                               capture_output=True, text=True, timeout=300, env=env)
@@ -193,7 +195,7 @@ def test_crawl_records_unreadable_home_pages_as_errors(tmp_path, homes_server):
         assert {status for status, _ in readings.values()} == {ERROR}, (city, readings)
         assert all(detail.startswith(reason) for _, detail in readings.values()), (city, readings)
     # the loopback DNS server answered the IPv6 check
-    assert by_city["440300"]["portal_ipv6"] == (ABSENT, "no AAAA record for 127.0.0.1")
+    assert by_city["440300"]["portal_ipv6"] == (ABSENT, "no AAAA record for homes.test")
     # the real empty page is read: nothing on it
     empty_doc = by_city["370200"]
     assert empty_doc["site_map"][0] == ABSENT and empty_doc["portal_reachable"][0] == OK
