@@ -290,6 +290,9 @@ def evaluate(rows: list[dict], known: str = "") -> dict:
         ablated, dropped = ablated_lexicon(lex, v1, by_side[train], by_side[test])
         guided, guided_dropped = ablated_lexicon(lex, v1, by_side[train], by_side[test],
                                                  known + " " + " ".join(ISSUE_TERMS))
+        # Terms of the external-vocabulary lexicon are known without reading any row, too.
+        external, external_dropped = ablated_lexicon(lex, v1, by_side[train], by_side[test],
+                                                     known + " " + " ".join(ISSUE_TERMS) + " " + " ".join(external_lexicon().term_index))
         held[f"{train}->{test}"] = {
             "lexicon_tuned": {"threshold": t, "title_weight": w, **metrics(predict(by_side[test], tuned))},
             "lexicon_without_test_only_terms": {
@@ -297,6 +300,9 @@ def evaluate(rows: list[dict], known: str = "") -> dict:
             "lexicon_without_test_only_terms_not_in_guide": {
                 "dropped_terms": guided_dropped,
                 **metrics(predict(by_side[test], replace(guided, threshold=t, title_weight=w)))},
+            "lexicon_without_test_only_terms_not_in_guide_or_external": {
+                "dropped_terms": external_dropped,
+                **metrics(predict(by_side[test], replace(external, threshold=t, title_weight=w)))},
             "ngram_model": metrics(model.predict(by_side[test])),
         }
     report["held_out"] = held
