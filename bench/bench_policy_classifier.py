@@ -20,6 +20,15 @@ What is measured, on title + body excerpt (what a list or detail page gives):
 * the first lexicon's terms (v1, written with the sample web before real documents were read) read by the
   current code, as the baseline (the code before issue 20 scored 0.544 national, 0.197 Jiangxi macro-F1).
 
+* the out-of-sample protocol (the figure that is truly out of sample): a second lexicon,
+  ``bench/data/policy_lexicon_external.yaml``, written only from vocabulary outside the development set (the
+  national guidance documents on digital government and the digital economy, and the terms issue 20
+  names; provenance beside it) without reading any row, frozen as first measured, is read by the shipped
+  code on ALL rows (none of them was used to write it); its free parameters are then also tuned on one
+  jurisdiction and measured on the other (both directions). Its figure is reported without the lexicon's
+  `issuers` section (added after it was frozen) and, beside it, with it; and by annotator confidence.
+  The shipped lexicon merged the external terms it lacked; its own figures stay in-sample.
+
 Honesty note, also stored in the results: the v2 term list was written from the README's group
 definitions and domain knowledge with the whole development set visible, so its figures on this set are
 in-sample for the term list; the term ablation estimates what a writer who had not seen the held-out
@@ -97,13 +106,15 @@ def metrics(pairs: list[tuple[str, str]]) -> dict:
 
 # --- the shipped classifier -------------------------------------------------------------------------
 
-def predict(rows: list[dict], lex=None) -> list[tuple[str, str]]:
+def predict(rows: list[dict], lex=None, issuer: bool = True) -> list[tuple[str, str]]:
+    """(label, main group) per row; ``issuer``: the row's 发文机关 is passed as evidence (the lexicon's
+    `issuers`; without it the issuer in the title's head still counts unless the lexicon has none)."""
     from collectors import policy
 
     lex = lex or policy.load_lexicon()
     out = []
     for r in rows:
-        cls = policy.classify(r["title"], r.get("body_excerpt") or "", lex)
+        cls = policy.classify(r["title"], r.get("body_excerpt") or "", lex, issuer=r.get("issuer") if issuer else None)
         out.append((r["label_group"], policy.main_group(cls, lex) or "neither"))
     return out
 
@@ -222,6 +233,43 @@ class NgramModel:
         return [(r["label_group"], self.predict_one(r["title"], r.get("body_excerpt") or "")) for r in rows]
 
 
+# --- the out-of-sample protocol: a lexicon from external vocabulary only -----------------------------
+
+EXTERNAL_LEXICON = REPO / "bench" / "data" / "policy_lexicon_external.yaml"
+
+
+def external_lexicon():
+    from collectors import policy
+    from sgi.yamlconf import load_yaml
+
+    return policy.parse_lexicon(load_yaml(str(EXTERNAL_LEXICON)), str(EXTERNAL_LEXICON))
+
+
+def evaluate_external(rows: list[dict]) -> dict:
+    """The external lexicon (written from outside vocabulary, no row read) on all rows, by side and by
+    jurisdiction: out of sample for every row. Then its (threshold, title_weight) tuned on one side and
+    measured on the other, as for the shipped lexicon."""
+    with_issuer = external_lexicon()
+    lex = replace(with_issuer, issuers=())      # as frozen at e19f92e (the issuers section came after)
+    by_side = {s: [r for r in rows if side_of(r) == s] for s in SIDES}
+    out: dict = {"lexicon": str(EXTERNAL_LEXICON.relative_to(REPO)), "version": lex.version,
+                 "all": metrics(predict(rows, lex)),
+                 "with_issuer_evidence": {"all": metrics(predict(rows, with_issuer)),
+                                          **{s: metrics(predict(rs, with_issuer)) for s, rs in by_side.items()}},
+                 "by_side": {s: metrics(predict(rs, lex)) for s, rs in by_side.items()},
+                 "by_jurisdiction": {j: metrics(predict([r for r in rows if r["jurisdiction"] == j], lex))
+                                     for j in sorted({r["jurisdiction"] for r in rows})},
+                 # the annotator's confidence: low/medium rows are the README's borderline conventions
+                 "by_confidence": {c: metrics(predict([r for r in rows if r.get("confidence") == c], lex))
+                                   for c in ("high", "medium", "low")}}
+    out["held_out_tuned"] = {}
+    for train, test in (("national", "jiangxi"), ("jiangxi", "national")):
+        t, w = tune(by_side[train], lex)
+        out["held_out_tuned"][f"{train}->{test}"] = {
+            "threshold": t, "title_weight": w, **metrics(predict(by_side[test], replace(lex, threshold=t, title_weight=w)))}
+    return out
+
+
 # --- the benchmark ---------------------------------------------------------------------------------
 
 def evaluate(rows: list[dict], known: str = "") -> dict:
@@ -247,6 +295,9 @@ def evaluate(rows: list[dict], known: str = "") -> dict:
         ablated, dropped = ablated_lexicon(lex, v1, by_side[train], by_side[test])
         guided, guided_dropped = ablated_lexicon(lex, v1, by_side[train], by_side[test],
                                                  known + " " + " ".join(ISSUE_TERMS))
+        # Terms of the external-vocabulary lexicon are known without reading any row, too.
+        external, external_dropped = ablated_lexicon(lex, v1, by_side[train], by_side[test],
+                                                     known + " " + " ".join(ISSUE_TERMS) + " " + " ".join(external_lexicon().term_index))
         held[f"{train}->{test}"] = {
             "lexicon_tuned": {"threshold": t, "title_weight": w, **metrics(predict(by_side[test], tuned))},
             "lexicon_without_test_only_terms": {
@@ -254,9 +305,13 @@ def evaluate(rows: list[dict], known: str = "") -> dict:
             "lexicon_without_test_only_terms_not_in_guide": {
                 "dropped_terms": guided_dropped,
                 **metrics(predict(by_side[test], replace(guided, threshold=t, title_weight=w)))},
+            "lexicon_without_test_only_terms_not_in_guide_or_external": {
+                "dropped_terms": external_dropped,
+                **metrics(predict(by_side[test], replace(external, threshold=t, title_weight=w)))},
             "ngram_model": metrics(model.predict(by_side[test])),
         }
     report["held_out"] = held
+    report["external_lexicon"] = evaluate_external(rows)
     report["baseline_lexicon_v1"] = {s: metrics(predict(rs, v1)) for s, rs in by_side.items()}
     report["note"] = ("v2 terms were written from the dataset README's group definitions and domain knowledge with "
                       "the whole set visible: lexicon figures are in-sample for the term list; 'held_out' tunes the "
@@ -280,7 +335,28 @@ def run() -> dict:
     dg = {k: v["groups"]["digital_gov"] for k, v in guided.items()}
     dg_ok = all(d["recall"] >= TARGET_DG and d["precision"] >= TARGET_DG for d in dg.values())
     shipped = report["all"]
+    ext = report["external_lexicon"]
+    ext_dg = ext["all"]["groups"]["digital_gov"]
+    ext_tuned = ext["held_out_tuned"]
     return {
+        "policy_classifier_macro_f1_out_of_sample": {
+            "value": ext["all"]["macro_f1"],
+            "unit": "macro-F1 on all 302 development rows of the lexicon written from external vocabulary only "
+                    "(bench/data/policy_lexicon_external.yaml; no row read: truly out of sample); by side: "
+                    + ", ".join(f"{s} {v['macro_f1']}" for s, v in ext["by_side"].items())
+                    + "; parameters tuned on the other side: "
+                    + ", ".join(f"{k} {v['macro_f1']}" for k, v in ext_tuned.items()),
+            "target": f">= {TARGET_MACRO_F1} (issue 20)", "ok": ext["all"]["macro_f1"] >= TARGET_MACRO_F1,
+            "detail": ext},
+        "policy_classifier_dg_out_of_sample": {
+            "value": ext_dg["recall"],
+            "unit": f"digital_gov recall (precision {ext_dg['precision']}, n={ext_dg['support']}) on all rows, "
+                    "external lexicon (out of sample); by side: "
+                    + ", ".join(f"{s} R {v['groups']['digital_gov']['recall']} P {v['groups']['digital_gov']['precision']} "
+                                f"(n={v['groups']['digital_gov']['support']})" for s, v in ext["by_side"].items()),
+            "target": f"recall >= {TARGET_DG} at precision >= {TARGET_DG} (issue 20)",
+            "ok": ext_dg["recall"] >= TARGET_DG and ext_dg["precision"] >= TARGET_DG,
+            "detail": {s: v["groups"]["digital_gov"] for s, v in ext["by_side"].items()}},
         "policy_classifier_macro_f1": {
             "value": shipped["macro_f1"],
             "unit": "macro-F1 (digital_gov, digital_ecosystem) of the shipped lexicon on all 302 development rows "

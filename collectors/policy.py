@@ -79,6 +79,7 @@ class PolicyLexicon:
     matcher: Any                # compiled alternation of every term, longest first
     explains: tuple = ()        # interpretation titles: not policies, but keep the explained document's topic
     title_only: frozenset = frozenset()   # generic terms counted in the title's subject, never in the body
+    issuers: tuple = ()         # (folded name, group, weight), longest first: who issued it is evidence
 
 
 def fold(text: str) -> str:
@@ -140,6 +141,13 @@ def parse_lexicon(data: Any, path: str) -> PolicyLexicon:
     unknown = sorted(t for t in title_only if not index.get(t))
     if unknown:
         raise ConfigError(path, line_of(data, "title_only"), f"title_only names terms of no category: {', '.join(unknown)}")
+    issuers = []
+    for name, spec in (data.get("issuers") or {}).items():
+        if (not isinstance(spec, list) or len(spec) != 2 or spec[0] not in GROUPS
+                or not isinstance(spec[1], (int, float)) or isinstance(spec[1], bool) or spec[1] <= 0):
+            raise ConfigError(path, line_of(data, "issuers"), f"issuer {name!r}: needs [group, weight > 0]")
+        issuers.append((fold(str(name)), spec[0], float(spec[1])))
+    issuers.sort(key=lambda x: (-len(x[0]), x[0]))
     neutral = tuple(fold(t) for t in data.get("neutral") or [])
     for t in neutral:
         index.setdefault(t, [])
@@ -151,7 +159,7 @@ def parse_lexicon(data: Any, path: str) -> PolicyLexicon:
         body_max_hits=int(data.get("body_max_hits", 3)), threshold=float(data.get("threshold", 6)),
         body_only_threshold=float(data.get("body_only_threshold", 10)), categories=cats, neutral=neutral,
         not_policy=tuple(not_policy), env_terms=env, term_index=index, matcher=_alternation(index),
-        explains=tuple(explains), title_only=title_only)
+        explains=tuple(explains), title_only=title_only, issuers=tuple(issuers))
 
 
 @lru_cache(maxsize=4)
@@ -244,8 +252,20 @@ def explains_pattern(title: str, lex: PolicyLexicon | None = None) -> str | None
     return None
 
 
-def classify(title: str, body: str, lex: PolicyLexicon | None = None) -> Classification:
-    """Categories of a document from its title and body text (see the lexicon's header).
+def issuer_evidence(issuer: str | None, title: str, lex: PolicyLexicon) -> tuple[str, str, float] | None:
+    """(name, group, weight) of the lexicon's `issuers` entry that the issuer names (the 发文机关 field, else
+    the part of the title before its first 关于, where titles put the issuer), longest name first; else None."""
+    t = unicodedata.normalize("NFKC", title or "")
+    head = t[:t.find("关于")] if "关于" in t else ""
+    text = fold(" ".join(x for x in (issuer, head) if x))
+    for name, code, weight in lex.issuers:
+        if name in text:
+            return name, code, weight
+    return None
+
+
+def classify(title: str, body: str, lex: PolicyLexicon | None = None, issuer: str | None = None) -> Classification:
+    """Categories of a document from its title and body text and its issuer (see the lexicon's header).
 
     Evidence: ``rules`` has one line per category that fired, naming every term with where it was found
     (the title's subject or the body), its weight and multiplier, the sum and the threshold it reached;
@@ -265,6 +285,15 @@ def classify(title: str, body: str, lex: PolicyLexicon | None = None) -> Classif
             scores[code] = scores.get(code, 0) + w * lex.title_weight
             parts.setdefault(code, []).append(f"title '{term}' {w:g}x{lex.title_weight:g}")
             titled.add(code)
+    # The issuer is evidence, weighted like a title term, for its group's strongest category that the
+    # title's subject already names; never alone: a 大数据管理局's holiday notice is not a digital policy.
+    by_issuer = issuer_evidence(issuer, title, lex)
+    named = [c for c in titled if lex.categories[c].group == (by_issuer or ("", ""))[1]]
+    if by_issuer and named:
+        name, _group, w = by_issuer
+        code = max(named, key=lambda c: (scores[c], -CATEGORY_CODES.index(c)))
+        scores[code] += w * lex.title_weight
+        parts[code].append(f"issuer '{name}' {w:g}x{lex.title_weight:g}")
     for term, n in body_hits.items():
         if term.split("·")[-1] in lex.title_only:
             continue

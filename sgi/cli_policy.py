@@ -33,7 +33,7 @@ def extract_policy_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=Fa
         info = lookup(city)
         place = {"province": info.province, "city": info.name}
     doc = policy.parse_detail(page, **place)
-    cls = policy.classify(doc.title or "", doc.body)
+    cls = policy.classify(doc.title or "", doc.body, issuer=doc.issuer)
     data = policy.to_json(doc, cls)
     if as_json:
         print(json.dumps(data, ensure_ascii=False, indent=1))

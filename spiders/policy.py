@@ -333,7 +333,8 @@ class PolicySpider(SgiSpider):
             first = group[0]
             key = rules.doc_key(first.doc_number, first.url)
             normative = any(d.is_normative or d.url in state.normative_urls for d in group)
-            cls = rules.classify(first.title or "", first.body)
+            cls = rules.classify(first.title or "", first.body,
+                                 issuer=next((d.issuer for d in group if d.issuer), None))
             best = {**{k: getattr(d, k) for d in reversed(group) for k in ("issuer", "index_number", "subject",
                                                                              "written_date", "published_date", "validity")
                        if getattr(d, k)}}

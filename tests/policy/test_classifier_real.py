@@ -106,3 +106,59 @@ def test_title_only_must_name_lexicon_terms():
     data = load_yaml(str(policy.LEXICON_PATH))
     with pytest.raises(ConfigError, match="title_only"):
         policy.parse_lexicon({**data, "title_only": ["信息化", "不是词条"]}, "x.yaml")
+
+
+def test_the_issuer_is_evidence_for_its_group_but_never_alone():
+    # 共享交换 (weight 1) in the title's subject is 3 < 6; a 大数据管理局 issuing it (the 发文机关 field, or the
+    # title's head before 关于) is the missing evidence, and the rule names it.
+    weak = "关于规范共享交换工作的通知"
+    assert policy.classify(weak, "").categories == []
+    by_field = policy.classify(weak, "", issuer="某省大数据管理局")
+    assert by_field.categories == ["data_management"], by_field.rules
+    assert any("issuer '大数据管理局' 1x3" in r for r in by_field.rules), by_field.rules
+    by_head = policy.classify("某省大数据管理局" + weak, "")
+    assert by_head.categories == ["data_management"], by_head.rules
+    # never alone: the agency's holiday notice is no digital policy
+    assert policy.classify("某省大数据管理局关于2025年春节放假安排的通知", "", issuer="某省大数据管理局").categories == []
+    # the issuer's group only: a 工业和信息化部 issuer does not make a digital-government document
+    assert policy.classify(weak, "", issuer="工业和信息化部").categories == []
+
+
+def test_issuers_need_a_group_and_a_weight():
+    from sgi.errors import ConfigError
+    from sgi.yamlconf import load_yaml
+
+    data = load_yaml(str(policy.LEXICON_PATH))
+    with pytest.raises(ConfigError, match="issuer"):
+        policy.parse_lexicon({**data, "issuers": {"数据局": ["dg_overall", 1]}}, "x.yaml")
+
+
+def test_the_external_lexicon_loads_and_every_term_family_has_its_source():
+    """bench/data/policy_lexicon_external.yaml (the out-of-sample lexicon): each category's comment cites
+    source tags, and every tag is in the provenance file beside it."""
+    import re
+    from pathlib import Path
+
+    from sgi.yamlconf import load_yaml
+
+    data_dir = Path(__file__).resolve().parents[2] / "bench" / "data"
+    path = data_dir / "policy_lexicon_external.yaml"
+    lex = policy.parse_lexicon(load_yaml(str(path)), str(path))
+    assert set(lex.categories) == set(policy.CATEGORY_CODES)
+    text = path.read_text(encoding="utf-8")
+    provenance = (data_dir / "policy_lexicon_external.PROVENANCE.md").read_text(encoding="utf-8")
+    listed = set()
+    for line in provenance.splitlines():
+        cells = line.split("|")
+        if len(cells) < 3:
+            continue
+        for item in re.split(r",\s*", cells[1].strip()):
+            m = re.fullmatch(r"([A-Z])(\d+)[–-]\1?(\d+)", item)
+            listed |= {f"{m[1]}{n}" for n in range(int(m[2]), int(m[3]) + 1)} if m else {item}
+    for code in policy.CATEGORY_CODES:
+        block = text[text.index(f"  {code}:"):]
+        comment = block[:block.index("terms:")]
+        tags = re.findall(r"\[([A-Z]\d*|I20)\]", comment)
+        assert tags, f"{code} cites no source"
+        for tag in tags:
+            assert tag in listed, f"{code}: source tag {tag} is not in the provenance file"
