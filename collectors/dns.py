@@ -6,6 +6,7 @@ sample web's own DNS server on loopback; without it the system resolver is used.
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 from typing import Callable
 from urllib.parse import urlsplit
@@ -13,7 +14,7 @@ from urllib.parse import urlsplit
 import dns.exception
 import dns.resolver
 
-from collectors.base import ABSENT, ERROR, OK, Finding
+from collectors.base import ABSENT, ERROR, NOT_APPLICABLE, OK, Finding
 
 RULE = "portal.ipv6"
 RULE_VERSION = "1"
@@ -38,8 +39,19 @@ def check_ipv6(url: str, dns_server: str | None = None, connect_timeout: float =
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        answer = make_resolver(dns_server).resolve(host, "AAAA")
-        addresses = [r.address for r in answer]
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    try:
+        if literal is not None and literal.version == 4:
+            # No name to ask a resolver about (and no query for it leaves the machine).
+            return Finding("portal_ipv6", None, NOT_APPLICABLE, f"the portal is addressed by the IPv4 address {host}",
+                           RULE, RULE_VERSION)
+        if literal is not None:
+            addresses = [str(literal)]
+        else:
+            answer = make_resolver(dns_server).resolve(host, "AAAA")
+            addresses = [r.address for r in answer]
     except (dns.resolver.NoAnswer, dns.resolver.NXDOMAIN):
         return Finding("portal_ipv6", False, ABSENT, f"no AAAA record for {host}", RULE, RULE_VERSION)
     except dns.exception.DNSException as exc:
