@@ -7,7 +7,6 @@ from functools import cached_property
 from typing import Mapping
 from urllib.parse import urljoin, urlsplit
 
-import hashlib
 import warnings
 
 from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
@@ -16,7 +15,6 @@ from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 warnings.filterwarnings("ignore", category=XMLParsedAsHTMLWarning)
 
 from collectors.encoding import decode_html
-from collectors.memo import page_rule
 
 
 @dataclass(frozen=True)
@@ -35,30 +33,12 @@ class Page:
     # crawl's 304 or not-yet-due page): it was classified then, so it is not classified again.
     from_archive: bool = False
 
-    # The headers page rules read; the memo's page identity holds these (collectors/memo.py), and a rule
-    # reading any other header cannot be memoised.
-    RULE_HEADERS = ("content-type", "strict-transport-security")
-
     def header(self, name: str, default: str | None = None) -> str | None:
         name = name.lower()
-        if name not in self.RULE_HEADERS:
-            from collectors.memo import note_unstorable
-
-            note_unstorable(f"header {name}")
         for key, value in self.headers.items():
             if key.lower() == name:
                 return value
         return default
-
-    @cached_property
-    def memo_identity(self) -> str:
-        """Digest of everything a page rule may read of this page (collectors/memo.py)."""
-        h = hashlib.sha1()
-        for part in (self.url, str(self.status), str(self.rendered),
-                     *(self.header(n) or "" for n in self.RULE_HEADERS)):
-            h.update(part.encode("utf-8", "surrogatepass") + b"\0")
-        h.update(self.body)
-        return h.hexdigest()
 
     @cached_property
     def _decoded(self) -> tuple[str, str]:
@@ -101,7 +81,6 @@ class Page:
         return cls(url=url, body=body, headers=headers)
 
 
-@page_rule
 def base_href(page: Page) -> str | None:
     """The href of the page's <base> element, if any (links resolve against it)."""
     base = page.soup.find("base", href=True)
