@@ -26,8 +26,6 @@ import unicodedata
 from datetime import date, timedelta
 from typing import Iterator, NamedTuple
 
-from collectors.memo import note_exact, note_valid
-
 MIN_YEAR, MAX_YEAR = 1980, 2100
 
 # Year-month-day with any of the separators seen in the wild; the lookarounds keep the year from
@@ -85,19 +83,12 @@ def _with_context_year(m: int, d: int, context_year: int | None, context_date: d
         value = _make(year - 1, m, d) if context_date else None
     if value is not None and context_date is not None and value > context_date:
         value = _make(value.year - 1, m, d)
-    if context_date is not None:
-        _note_partial(value, m, d, context_year, context_date)
     return value
 
 
-def _note_partial(value: date | None, m: int, d: int, context_year: int | None, context_date: date) -> None:
-    """For which crawl dates a partial date read against ``context_date`` gives ``value``: from that
-    day until the day before the same month-day a year later (collectors/memo.py)."""
-    following = _make(value.year + 1, m, d) if value is not None and not context_year and (m, d) != (2, 29) else None
-    if following is None:
-        note_exact(context_date)
-    else:
-        note_valid(context_date, value, following - timedelta(days=1))
+def not_after(value: date, context_date: date, slack: timedelta = timedelta(0)) -> bool:
+    """``value`` is not after the crawl date (give or take ``slack``)."""
+    return value <= context_date + slack
 
 
 def iter_date_matches(text: str, context_year: int | None = None, context_date: date | None = None,

@@ -43,7 +43,6 @@ from urllib.parse import parse_qs, urlsplit
 from collectors.base import NOT_APPLICABLE, OK, Finding
 from collectors.dates import fold_text, parse_cn_date
 from collectors.page import Page
-from collectors.memo import page_rule
 
 RULE_VERSION = "1"
 CODES = ("messages_total", "messages_per_10k", "reply_rate", "reply_delay_median_days", "reply_delay_p90_days",
@@ -238,7 +237,6 @@ def _detail_link(row, page: Page, link_pattern: Optional[str]):
     return best
 
 
-@page_rule(date_arg="context_date", personal=True)
 def parse_html_list(page: Page, context_date: date, options: dict | None = None) -> list[Message]:
     """Messages on a list page. Rows are table rows (``tr``) or list items (``li``) holding a link to a
     detail page; a header row, when present, names the columns; without one, cells are read by
@@ -317,7 +315,6 @@ _PAGES = re.compile(r"共\s*(\d+)\s*页|页次\s*[:：]?\s*\d+\s*/\s*(\d+)|\d+\s
 _NEXT = re.compile(r"^\s*(?:下一页|下页|后页|>|›|»|＞)\s*$")
 
 
-@page_rule
 def page_count(page: Page) -> Optional[int]:
     m = _PAGES.search(fold_text(page.soup.get_text(" ")))
     if not m:
@@ -325,7 +322,6 @@ def page_count(page: Page) -> Optional[int]:
     return int(next(g for g in m.groups() if g))
 
 
-@page_rule
 def next_page_url(page: Page) -> Optional[str]:
     """The '下一页' link of a list page (None on the last page or when paging is by script)."""
     for a in page.soup.find_all("a", href=True):
@@ -370,7 +366,6 @@ def _block_after_label(node) -> str:
     return _clean(sib.get_text(" ")) if sib is not None else ""
 
 
-@page_rule(date_arg="context_date", personal=True)
 def parse_detail(page: Page, context_date: date) -> Detail:
     """Dates, department, status and reply length from a message's detail page (label: value pairs).
 

@@ -36,7 +36,6 @@ import jmespath
 
 from collectors.base import ABSENT, OK, Finding
 from collectors.dates import parse_cn_date
-from collectors.memo import page_rule
 
 RULE_VERSION = "1"
 CHINA_TZ = timezone(timedelta(hours=8))
@@ -408,7 +407,6 @@ def parse_json_answer(body: bytes, start_url: str, options: dict, request: Reque
     return result
 
 
-@page_rule(page_arg="body")
 def read_json_answer(body: bytes, start_url: str, options: dict) -> tuple[Optional[str], list, Optional[int], int]:
     """(error, records, total, number of items) of one list answer; paging is the caller's."""
     opts = adapter_options(options)
@@ -494,7 +492,6 @@ def parse_html_list(page, start_url: str, options: dict, request: RequestSpec, s
     return PageResult(records=[], next=nxt, details=details, total=total, stop_reason=reason)
 
 
-@page_rule
 def read_html_list(page, start_url: str, options: dict, page_no: int) -> tuple[list, Optional[int], bool]:
     """(dataset stubs, the total the page states, whether it links to list page ``page_no`` + 1) of a
     server-rendered list page; paging is the caller's."""
@@ -555,7 +552,6 @@ def detail_pairs(page) -> dict[str, str]:
     return pairs
 
 
-@page_rule
 def parse_html_detail(page, stub_id: str) -> Optional[Dataset]:
     """A detail page -> one Dataset (attributes read by the label lexicon)."""
     pairs = detail_pairs(page)
@@ -658,7 +654,6 @@ def catalogue_findings(datasets: list, crawl_date: date, terms_found: Optional[b
 TERMS_WORDS = ("开放协议", "使用协议", "许可协议", "授权协议", "使用条款", "服务条款", "开放许可", "licen", "terms of use")
 
 
-@page_rule
 def terms_page_published(page) -> bool:
     """A terms / licence page that answered and names its terms."""
     text = page.text.lower()

@@ -7,7 +7,6 @@ from functools import cached_property
 from typing import Mapping
 from urllib.parse import urljoin, urlsplit
 
-import hashlib
 import re
 import warnings
 
@@ -18,7 +17,6 @@ from lxml import etree
 warnings.filterwarnings("ignore", category=XMLParsedAsHTMLWarning)
 
 from collectors.encoding import decode_html
-from collectors.memo import page_rule
 
 # The parse budget of one page. Rules read the parsed tree; past these limits a page is not read at
 # all (its indicators are 'error' with the reason), so no page can hold the crawl for long. Browsers
@@ -53,30 +51,12 @@ class Page:
     # crawl's 304 or not-yet-due page): it was classified then, so it is not classified again.
     from_archive: bool = False
 
-    # The headers page rules read; the memo's page identity holds these (collectors/memo.py), and a rule
-    # reading any other header cannot be memoised.
-    RULE_HEADERS = ("content-type", "strict-transport-security")
-
     def header(self, name: str, default: str | None = None) -> str | None:
         name = name.lower()
-        if name not in self.RULE_HEADERS:
-            from collectors.memo import note_unstorable
-
-            note_unstorable(f"header {name}")
         for key, value in self.headers.items():
             if key.lower() == name:
                 return value
         return default
-
-    @cached_property
-    def memo_identity(self) -> str:
-        """Digest of everything a page rule may read of this page (collectors/memo.py)."""
-        h = hashlib.sha1()
-        for part in (self.url, str(self.status), str(self.rendered),
-                     *(self.header(n) or "" for n in self.RULE_HEADERS)):
-            h.update(part.encode("utf-8", "surrogatepass") + b"\0")
-        h.update(self.body)
-        return h.hexdigest()
 
     @cached_property
     def _decoded(self) -> tuple[str, str]:
@@ -208,7 +188,6 @@ def over_budget(text: str) -> str | None:
     return None
 
 
-@page_rule
 def base_href(page: Page) -> str | None:
     """The href of the page's <base> element, if any (links resolve against it)."""
     base = page.soup.find("base", href=True)

@@ -31,7 +31,6 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from collectors.dates import parse_cn_date
 from collectors.page import Page
-from collectors.memo import page_rule
 from sgi.errors import ConfigError
 from sgi.yamlconf import line_of, load_yaml
 
@@ -679,7 +678,6 @@ def qualify_issuer(issuer: str | None, province: str | None = None, city: str | 
     return issuer
 
 
-@page_rule
 def parse_detail(page: Page, province: str | None = None, city: str | None = None) -> PolicyDoc:
     """Fields, body text and attachment links of a policy detail page. ``province`` / ``city`` (e.g.
     '江西省', '深圳市') are where the site is: an issuer written '省…厅' / '市…局' keeps its place."""
@@ -763,7 +761,6 @@ _ARTICLE_HREF = re.compile(r"(\.s?html?|\.jhtml|\.jsp|\.aspx?|\.php)(\?|$)|/(art
 _PAGER_TEXT = re.compile(r"^(首页|上一页|下一页|尾页|末页|上页|下页|\d+|>|<|»|«|跳转|GO)$", re.I)
 
 
-@page_rule(date_arg="context")
 def parse_list(page: Page, context: date | None = None) -> list[ListItem]:
     """Document links of a list page: anchors with a title-length text in a row (li/tr/dd/div) that
     carries a date, or with a TRS-style dated URL; navigation and pager links are not items."""
@@ -797,7 +794,6 @@ _TRS_VAR = re.compile(r"var\s+countPage\s*=\s*(\d+)")
 _TOTAL_PAGES = re.compile(r"共\s*(\d+)\s*页")
 
 
-@page_rule
 def pagination(page: Page) -> tuple[str, list[str]]:
     """('trs', every other page URL) for script-written TRS pagers, ('next', [next page URL]) for
     '下一页' / ?page=N links, ('none', [])."""
@@ -887,7 +883,6 @@ def sniff_ext(body: bytes, ext: str | None) -> str | None:
     return ext
 
 
-@page_rule(page_arg="body")
 def attachment_text(body: bytes, ext: str | None) -> tuple[str | None, str | None]:
     """(text, skip reason): text extracted from a PDF / DOCX / XLSX, or why none was."""
     kind = sniff_ext(body, ext)

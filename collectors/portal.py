@@ -33,7 +33,7 @@ from bs4 import BeautifulSoup, CData, NavigableString, Tag
 from collectors.base import ABSENT, ERROR, OK, Finding, snippet
 from collectors.dates import fold_text, iter_date_matches, parse_split_date
 from collectors.lexicons import FeatureLexicon, PortalLexicon, default_portal_lexicon
-from collectors.memo import not_after, page_rule
+from collectors.dates import not_after
 from collectors.page import Page
 
 # Bump the number for a code when its logic changes; the lexicon version is appended automatically.
@@ -810,7 +810,6 @@ def dated_items(page: Page, crawl_date: date, lexicon: PortalLexicon | None = No
     return items
 
 
-@page_rule(date_arg="crawl_date")
 def newest_item(page: Page, crawl_date: date, lexicon: PortalLexicon | None = None) -> tuple[date, str, str] | None:
     """(date, how it was read, the item's text) of the newest dated item linked from the page, or None."""
     items = dated_items(page, crawl_date, lexicon or default_portal_lexicon())
@@ -887,7 +886,6 @@ def _heading_for(link: Tag, lexicon: PortalLexicon) -> str | None:
     return None
 
 
-@page_rule
 def column_links(page: Page, lexicon: PortalLexicon | None = None) -> list[ColumnLink]:
     """News / notice / policy columns linked from the page (for the stale and empty column checks)."""
     lexicon = lexicon or default_portal_lexicon()
@@ -910,7 +908,6 @@ def column_links(page: Page, lexicon: PortalLexicon | None = None) -> list[Colum
     return list(out.values())
 
 
-@page_rule(date_arg="crawl_date")
 def column_status(page: Page, kind: str, crawl_date: date, lexicon: PortalLexicon | None = None) -> tuple[date | None, int]:
     """(newest item date or None, number of items) of a column's list page.
 
@@ -941,7 +938,6 @@ def column_status(page: Page, kind: str, crawl_date: date, lexicon: PortalLexico
     return None, best
 
 
-@page_rule
 def first_article_link(page: Page, lexicon: PortalLexicon | None = None) -> str | None:
     """The newest item (article) linked from a column list page, for sampling article meta tags.
 
@@ -979,7 +975,6 @@ def page_type(page: Page) -> str:
     return "column"
 
 
-@page_rule
 def meta_tag_counts(page: Page, kind: str, lexicon: PortalLexicon | None = None) -> tuple[list[str], list[str]]:
     """(required tags present with non-empty content, required tags) for one page of the given type."""
     lexicon = lexicon or default_portal_lexicon()
@@ -1036,7 +1031,6 @@ def redirect_target(page: Page) -> str | None:
     return None
 
 
-@page_rule
 def is_empty_shell(page: Page, lexicon: PortalLexicon | None = None) -> bool:
     """A page whose body is scripts and almost no text (an unrendered SPA or a JS challenge)."""
     lexicon = lexicon or default_portal_lexicon()
@@ -1048,7 +1042,6 @@ def is_empty_shell(page: Page, lexicon: PortalLexicon | None = None) -> bool:
     return bool(page.soup.find("script")) and len(links) < 3
 
 
-@page_rule
 def challenge_reason(page: Page, lexicon: PortalLexicon | None = None, include_shell: bool = True) -> str | None:
     """Why the page looks like an anti-bot challenge instead of the real page, or None.
 
@@ -1109,9 +1102,8 @@ def extract_portal(page: Page, crawl_date: date, lexicon: PortalLexicon | None =
     return findings
 
 
-@page_rule
 def _findings_of_page(page: Page, lexicon: PortalLexicon | None = None) -> dict[str, Finding]:
-    """extract_portal's findings that do not depend on the crawl date (memoised apart from them)."""
+    """extract_portal's findings that do not depend on the crawl date."""
     lexicon = lexicon or default_portal_lexicon()
     cands = collect_candidates(page)
     findings: dict[str, Finding] = {}
@@ -1169,7 +1161,6 @@ def _findings_of_page(page: Page, lexicon: PortalLexicon | None = None) -> dict[
     return findings
 
 
-@page_rule
 def same_site_links(page: Page, limit: int) -> list[str]:
     """The first ``limit`` distinct same-host http(s) links of the page, in document order (fragments
     dropped): the sample checked for broken links."""
@@ -1192,7 +1183,6 @@ def same_site_links(page: Page, limit: int) -> list[str]:
     return out
 
 
-@page_rule
 def extract_portal_links(page: Page, lexicon: PortalLexicon | None = None) -> list[tuple[str, str]]:
     """Sub-pages worth following one level: links labelled 政民互动/网站地图/新媒体/联系我们..., and
     same-site iframes (headers and footers are often iframes). [(absolute url, label)]."""

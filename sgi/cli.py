@@ -93,9 +93,7 @@ def crawl(city: List[str] = typer.Option(None, "--city", "-c", help="city code o
           as_of: Optional[str] = typer.Option(None, "--as-of", help="crawl date YYYY-MM-DD (default today)"),
           resume: bool = typer.Option(False, "--resume", help="continue the latest unfinished run (or --run-key)"),
           full: bool = typer.Option(False, "--full", help="fetch every page fresh: no conditional requests, "
-                                                          "no reuse of pages not due for a revisit"),
-          no_memo: bool = typer.Option(False, "--no-memo", help="read every page's facts again, also those of "
-                                                                "unchanged pages (page-rule memo off)")):
+                                                          "no reuse of pages not due for a revisit")):
     """Crawl cities: the real sites in the source file (polite settings), or the sample web.
 
     Incremental by default: conditional requests and per-page revisit intervals (spiders/revisit.yaml).
@@ -109,8 +107,6 @@ def crawl(city: List[str] = typer.Option(None, "--city", "-c", help="city code o
     key = run_key or (None if resume else f"crawl-{date.today().isoformat()}-{uuid.uuid4().hex[:6]}")
     as_of_date = date.fromisoformat(as_of) if as_of else None
     mode = {"SGI_INCREMENTAL": False} if full else {}
-    if no_memo:
-        mode["SGI_PAGE_RULE_MEMO"] = False
     if sample_web:
         from sgi.sampleweb.runner import SAMPLE_CRAWL_PORTS, serve_sample_web
 

@@ -158,9 +158,7 @@ def run_crawl(*, db_url: str, spiders: list[str] | None, cities: list[str] | Non
         raise Interrupted(run_key, signals_received[0] if signals_received else None, resume_command)
     # Crawl time proper (engine start to close), without process start-up: what benchmarks compare.
     return {"run_id": run_id, "run_key": run_key, **totals, "elapsed_s": max([p.get("elapsed_s", 0.0) for p in parts] or [0.0]),
-            "page_rule_memo": dict(zip(("hits", "misses"), max([getattr(c, "sgi_memo_counts", (0, 0))
-                                                                for c in crawlers] or [(0, 0)]))),
-            "answered_inline": sum(int(c.stats.get_value("sgi/answered_inline", 0) or 0) for c in crawlers)}
+            "reused": sum(int(c.stats.get_value("sgi/reused", 0) or 0) for c in crawlers)}
 
 
 def resume_arguments(db_url: str, run_key: str | None, spiders, cities, as_of):

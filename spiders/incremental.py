@@ -122,31 +122,6 @@ class ArchiveReplayMiddleware:
         meta["sgi_hop"] = meta.get("sgi_hop", 0) + 1
         meta["sgi_journal_key"] = frontier.journal_key(meta["sgi_logical"], meta["sgi_hop"])
 
-    # --- answering in the spider middleware (spiders/inline.py) ------------------------------------------
-    def reusable_answer(self, request):
-        """The archived response an incremental crawl answers this request with because its page is not
-        due, or None. For a request a callback just yielded: it takes no hop (see :meth:`take_reused`),
-        so a request that is not answered here goes its ordinary way unchanged."""
-        meta = request.meta
-        if (not self.incremental or self.resume or "sgi_logical" in meta or "sgi_snapshot_id" in meta
-                or meta.get("sgi_fresh") or meta.get("sgi_live")):
-            return None
-        kind, body, _etag, _last_modified = self._decision(store_for(self.crawler), request)
-        if kind != "reuse":
-            return None
-        response = self._archived_response(store_for(self.crawler), request, body, None, REUSED,
-                                           rendered=is_rendered(request))
-        if response is not None:
-            meta["sgi_reuse_body"] = body
-        return response
-
-    def take_reused(self, request) -> None:
-        """The request is answered with what :meth:`reusable_answer` gave: its first hop, as if the
-        response had come through :meth:`process_request`."""
-        body = request.meta.pop("sgi_reuse_body")
-        self._enter_hop(request)
-        self._mark_reused(request, body)
-
     def _mark_reused(self, request, body) -> None:
         """The hop is answered with an earlier record's body (page not due): EvidenceMiddleware records
         a snapshot 'reused' pointing at it."""
@@ -177,7 +152,6 @@ class ArchiveReplayMiddleware:
         meta = request.meta
         if meta.get("sgi_fresh") or meta.get("sgi_live"):
             return None   # the spider wants the site's answer now (a retry after an error in a 200)
-        meta.pop("sgi_reuse_body", None)
         kind, body, etag, last_modified = self._decision(store, request)
         if kind == "reuse":
             response = self._archived_response(store, request, body, None, REUSED, rendered=is_rendered(request))

@@ -93,9 +93,6 @@ class OpendataSpider(SgiSpider):
         state.reason = state.reason[:1000]
 
     # --- answers -------------------------------------------------------------------------------------------
-    # A callback's own request stays pending until the callback has yielded everything it asks for
-    # (self._answered, last): a request it yields may be answered inline (spiders/inline.py), its
-    # callback running while this one is suspended at the yield, and must not find the platform at 0.
     def parse_list(self, response):
         state: PlatformCrawl = response.meta["sgi_state"]
         spec: rules.RequestSpec = response.meta["sgi_spec"]

@@ -229,7 +229,6 @@ class PortalSpider(SgiSpider):
             article = rules.first_article_link(page)
             if article and self._allowed(state, article):
                 yield self._request(state, article, self.parse_article, role="article")
-        # Counted down last: the article may be answered inline (spiders/inline.py) at the yield above.
         state.pending -= 1
         yield from self._maybe_finish(state)
 

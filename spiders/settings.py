@@ -101,17 +101,11 @@ DOWNLOADER_MIDDLEWARES = {
     # Context recycling for Playwright renders (only requests with meta['playwright']).
     "spiders.browser.BrowserContextRecycler": 560,
 }
-SPIDER_MIDDLEWARES = {
-    # Innermost (closest to the spider): answers requests for pages that are not due from the archive
-    # on the spot, without Scrapy's scheduler and downloader (spiders/inline.py).
-    "spiders.inline.InlineReuseMiddleware": 1100,
-}
 ITEM_PIPELINES = {
     "spiders.pipelines.ObservationPipeline": 300,
 }
 EXTENSIONS = {
     "spiders.extensions.CrawlRunRecorder": 100,
-    "spiders.extensions.PageRuleMemoInstaller": 110,
     # AutoThrottle that never goes below a host's Crawl-delay or running backoff (spiders/politeness.py).
     "scrapy.extensions.throttle.AutoThrottle": None,
     "spiders.politeness.PoliteAutoThrottle": 0,
@@ -126,9 +120,6 @@ SGI_HOST_MAP = {}                # host -> loopback IP, for the sample web
 SGI_SAMPLE_PORTS = {}            # scheme -> the sample web's port in this run
 SGI_SOURCES_FILE = None          # None: the shipped sgi/data/sources.yaml
 SGI_INCREMENTAL = True           # conditional requests, revisit intervals (False: every page fetched fresh)
-SGI_PAGE_RULE_MEMO = True        # an unchanged page's facts read once (collectors/memo.py; only when incremental)
-SGI_PAGE_RULE_MEMO_FILE = None   # default: extraction-memo.sqlite in the WARC archive directory
-SGI_PAGE_RULE_MEMO_MAX_AGE_DAYS = 90   # entries older than this are pruned (the file stays bounded)
 SGI_RESUME = False               # `sgi crawl --resume`: answer fetches the run's journal holds from its archive
 SGI_REVISIT_FILE = None          # None: spiders/revisit.yaml (revisit interval per request role)
 SGI_CHROMIUM = os.environ.get("SGI_CHROMIUM")

@@ -28,7 +28,7 @@ def main(argv: list[str]) -> None:
                        resume="--resume" in flags)
     if out:
         json.dump({k: result[k] for k in ("run_id", "requests", "items", "errors", "elapsed_s",
-                                                   "page_rule_memo", "answered_inline")}, open(out[0], "w"))
+                                                   "reused")}, open(out[0], "w"))
 
 
 if __name__ == "__main__":
