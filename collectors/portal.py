@@ -31,9 +31,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from bs4 import BeautifulSoup, CData, NavigableString, Tag
 
 from collectors.base import ABSENT, ERROR, OK, Finding, snippet
-from collectors.dates import fold_text, iter_date_matches, parse_split_date
+from collectors.dates import fold_text, iter_date_matches, not_after, parse_split_date
 from collectors.lexicons import FeatureLexicon, PortalLexicon, default_portal_lexicon
-from collectors.dates import not_after
 from collectors.page import Page
 
 # Bump the number for a code when its logic changes; the lexicon version is appended automatically.
