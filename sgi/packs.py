@@ -17,10 +17,9 @@ from sqlalchemy import text
 
 from sgi import __version__
 from storage import db
-from storage.evidence import page_title
+from storage.evidence import LETTER_SPIDERS, page_title, snapshots_by_id
 from storage.wacz import PackError, PackInfo, PackRecord, load_private_key, write_pack
 
-LETTER_SPIDERS = frozenset({"mailbox"})     # snapshots whose raw pages carry letters (personal data)
 KEY_ENV, TSA_ENV, TSA_CERT_ENV = "SGI_PACK_KEY", "SGI_TSA_URL", "SGI_TSA_CERT"
 _HTML = ("text/html", "application/xhtml+xml")
 
@@ -83,26 +82,13 @@ def _raw_member(archive_dir: Path, file: str, offset: int, length: int | None) -
         return data[:len(data) - len(inflate.unused_data)]
 
 
-def snapshot_rows(db_url: str, ids: list[str]) -> dict[str, dict]:
-    out: dict[str, dict] = {}
-    with db.get_engine(db_url).connect() as conn:
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            marks = ", ".join(f":i{n}" for n in range(len(chunk)))
-            for r in conn.execute(text(f"SELECT id, spider, final_url, fetched_at, digest, content_type, encoding, "
-                                       f"http_status, warc_file, warc_offset, warc_length FROM snapshot "
-                                       f"WHERE id IN ({marks})"), {f"i{n}": v for n, v in enumerate(chunk)}).mappings():
-                out[r["id"]] = dict(r)
-    return out
-
-
 def pack_records(db_url: str, snapshot_ids: list[str], include_letters: bool = False) -> tuple[list[PackRecord], dict]:
     """The archived records of the cited snapshots, in citation order, and what was left out
     (``{"letters": n, "not_archived": n}``): failed fetches have no record."""
     from storage.warc import read_record
 
     archive_dir = db.archive_dir(db.database_url(db_url))
-    rows = snapshot_rows(db_url, list(dict.fromkeys(snapshot_ids)))
+    rows = snapshots_by_id(db_url, list(dict.fromkeys(snapshot_ids)))
     records, left_out = [], {"letters": 0, "not_archived": 0}
     for sid in dict.fromkeys(snapshot_ids):
         row = rows.get(sid)

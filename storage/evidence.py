@@ -149,3 +149,25 @@ def serve_in_thread(server: ThreadingHTTPServer) -> threading.Thread:
     thread = threading.Thread(target=server.serve_forever, name="sgi-evidence", daemon=True)
     thread.start()
     return thread
+
+
+# Snapshots whose raw pages carry letters (personal data): kept in the WARC archive only, shown scrubbed
+# in audit evidence folders, put into evidence packs only on request.
+LETTER_SPIDERS = frozenset({"mailbox"})
+
+SNAPSHOT_COLUMNS = ("id, run_id, city_code, spider, requested_url, final_url, http_status, fetch_status, fetched_at, "
+                    "elapsed_ms, digest, content_type, encoding, size, rendered, warc_file, warc_offset, warc_length, "
+                    "error")
+
+
+def snapshots_by_id(db_url: str, ids: list[str]) -> dict[str, dict]:
+    """{snapshot id: its row (SNAPSHOT_COLUMNS)} for the given ids, asked in chunks of 500."""
+    out: dict[str, dict] = {}
+    with db.get_engine(db_url).connect() as conn:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ", ".join(f":i{n}" for n in range(len(chunk)))
+            rows = conn.execute(text(f"SELECT {SNAPSHOT_COLUMNS} FROM snapshot WHERE id IN ({marks})"),
+                                {f"i{n}": v for n, v in enumerate(chunk)}).mappings()
+            out.update((r["id"], dict(r)) for r in rows)
+    return out

@@ -30,16 +30,13 @@ from sqlalchemy import text
 from sgi import __version__
 from sgi import indicators as indicator_registry
 from storage import db
-from storage.evidence import body_suffix, evidence_from_row, page_title
+from storage.evidence import (LETTER_SPIDERS, SNAPSHOT_COLUMNS, body_suffix, evidence_from_row, page_title,
+                              snapshots_by_id)
 
 TEMPLATES = Path(__file__).parent / "templates"
 MISSING = "missing"          # the spider reports this indicator, but the run has no observation of it
 SCREENSHOT_SPIDER = "audit"  # snapshot rows of the audit's own captures (the portal screenshot)
-LETTER_SPIDERS = frozenset({"mailbox"})   # snapshots whose raw pages carry letters (as sgi/packs.py)
 INERT_SUFFIX = {".html": ".txt", ".xml": ".txt"}   # a browser would run these; as .txt it shows their text
-SNAPSHOT_FIELDS = ("id, run_id, city_code, spider, requested_url, final_url, http_status, fetch_status, fetched_at, "
-                   "elapsed_ms, digest, content_type, encoding, size, rendered, warc_file, warc_offset, warc_length, "
-                   "error")
 
 
 # --- reading the database ---------------------------------------------------------------------------
@@ -59,7 +56,7 @@ def collect_audit(db_url: str, run_key: str, city_code: str, expected: dict[str,
         counts = _all(conn, "SELECT spider, fetch_status, count(*) AS n FROM snapshot WHERE run_id = :r "
                             "AND city_code = :c GROUP BY spider, fetch_status ORDER BY spider, fetch_status",
                       r=run["id"], c=city_code)
-        shot = _one(conn, f"SELECT {SNAPSHOT_FIELDS} FROM snapshot WHERE run_id = :r AND city_code = :c "
+        shot = _one(conn, f"SELECT {SNAPSHOT_COLUMNS} FROM snapshot WHERE run_id = :r AND city_code = :c "
                           "AND spider = :s ORDER BY fetched_at DESC LIMIT 1", r=run["id"], c=city_code,
                     s=SCREENSHOT_SPIDER)
         previous = previous_audit_run(conn, city_code, run["id"])
@@ -123,16 +120,7 @@ def effective_observations(db_url: str, run_key: str, city_code: str) -> pd.Data
     return df
 
 
-def load_snapshots(db_url: str, ids: list[str]) -> dict[str, dict]:
-    out: dict[str, dict] = {}
-    with db.get_engine(db_url).connect() as conn:
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            marks = ", ".join(f":i{n}" for n in range(len(chunk)))
-            for r in _all(conn, f"SELECT {SNAPSHOT_FIELDS} FROM snapshot WHERE id IN ({marks})",
-                          **{f"i{n}": v for n, v in enumerate(chunk)}):
-                out[r["id"]] = r
-    return out
+load_snapshots = snapshots_by_id     # the rows the report cites
 
 
 def letter_messages(db_url: str, ids: list[str], limit: int = 50) -> dict[str, list[dict]]:
@@ -312,7 +300,6 @@ def write_audit_report(data: dict, out: str | Path, archive_dir: str | Path) -> 
 def pack_reference(pack: dict, snapshot_id: str | None, row: dict | None) -> dict | None:
     """Where a value's record lies in the evidence pack (href, offset, length, replay key), or why it
     is not there (letters' pages are left out unless the operator included them)."""
-    from sgi.packs import LETTER_SPIDERS
 
     if not snapshot_id:
         return None
