@@ -35,6 +35,7 @@ from scrapy.http import Headers
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.page import PageMethod
 
+from spiders import compat
 from spiders.addressguard import AddressGuard
 
 logger = logging.getLogger(__name__)
@@ -189,11 +190,7 @@ def render_meta(wait: bool = True, include_page: bool = False) -> dict:
 
 def _browser_loop():
     """The event loop Playwright runs on: its own thread's (PLAYWRIGHT_THREADED_LOOP), or None."""
-    from scrapy_playwright._loop import _ThreadedLoopAdapter
-
-    loop = getattr(_ThreadedLoopAdapter, "_loop", None)
-    thread = getattr(_ThreadedLoopAdapter, "_thread", None)
-    return loop if loop is not None and thread is not None and thread.is_alive() else None
+    return compat.playwright_thread_loop()
 
 
 async def in_browser_loop(coro):
