@@ -258,7 +258,7 @@ class SharedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
 
     async def _launch(self) -> None:
         await super()._launch()
-        if getattr(getattr(self._crawler, "spider", None), "renders_pages", False):
+        if getattr(getattr(self.crawler, "spider", None), "renders_pages", False):
             asyncio.ensure_future(self._start_browser_early())
 
     async def _start_browser_early(self) -> None:
@@ -270,7 +270,7 @@ class SharedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
     async def _download_request(self, request, spider=None):
         # The context is chosen when the render starts, not when the request entered the downloader:
         # requests queued behind a host's delay must not hold a later context's place.
-        recycler = getattr(self._crawler, "sgi_browser_recycler", None)
+        recycler = getattr(self.crawler, "sgi_browser_recycler", None)
         if recycler is not None:
             recycler.assign(request)
         return await super()._download_request(request, spider)

@@ -66,3 +66,21 @@ def schedule_coro(coro) -> None:
     from scrapy.utils.defer import _schedule_coro
 
     _schedule_coro(coro)
+
+
+def queue_downloader(queue):
+    """The downloader a DownloaderAwarePriorityQueue consults (``_downloader_interface.downloader``):
+    HostFairPriorityQueue needs each slot's concurrency and the queue is not given the crawler's engine."""
+    return queue._downloader_interface.downloader
+
+
+def queue_slot_activity(queue) -> list:
+    """(active downloads, slot) for each slot with queued requests, as DownloaderAwarePriorityQueue counts
+    them (``_downloader_interface.stats``); no public reader."""
+    return queue._downloader_interface.stats(queue.pqueues)
+
+
+def queue_next_slot(queue, candidates: list, update_state: bool):
+    """The slot DownloaderAwarePriorityQueue would serve next among candidates (``_next_slot``, which also
+    keeps its round-robin state), so HostFairPriorityQueue keeps Scrapy's fairness order."""
+    return queue._next_slot(candidates, update_state=update_state)

@@ -410,16 +410,16 @@ class HostFairPriorityQueue(DownloaderAwarePriorityQueue):
 
     def _slots_with_room(self) -> list:
         """(active downloads, slot) of the hosts whose download slot can take one more request."""
-        downloader = self._downloader_interface.downloader
+        downloader = compat.queue_downloader(self)
         default = downloader.domain_concurrency
-        return [(active, slot) for active, slot in self._downloader_interface.stats(self.pqueues)
+        return [(active, slot) for active, slot in compat.queue_slot_activity(self)
                 if active < _slot_concurrency(downloader, slot, default)]
 
     def pop(self):
         room = self._slots_with_room()
         if not room:
             return None
-        slot = self._next_slot(room, update_state=True)
+        slot = compat.queue_next_slot(self, room, update_state=True)
         queue = self.pqueues[slot]
         request = queue.pop()
         if len(queue) == 0:
@@ -434,7 +434,7 @@ class HostFairPriorityQueue(DownloaderAwarePriorityQueue):
         room = self._slots_with_room()
         if not room:
             return None
-        return self.pqueues[self._next_slot(room, update_state=False)].peek()
+        return self.pqueues[compat.queue_next_slot(self, room, update_state=False)].peek()
 
 
 def _slot_concurrency(downloader, key: str, default: int) -> int:

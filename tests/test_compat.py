@@ -27,14 +27,13 @@ NOT_LIBRARY_PRIVATE = {"_replace", "_asdict", "_fields", "_make", "_create_unver
 # (subclasses of the scheduler queue, the downloader, AutoThrottle, the Playwright handler) that would need
 # the whole subclass moved. Remove an entry when its use moves into spiders/compat.py.
 REMAINING: set[tuple[str, str]] = {
-    # PoliteScheduler queue: overrides the downloader-aware queue's private scheduling hooks.
+    # PoliteDownloader: overrides the downloader's private dispatch loop.
     ("spiders/politeness.py", "_process_queue"), ("spiders/politeness.py", "_latercall"),
-    ("spiders/politeness.py", "_wait_for_download"), ("spiders/politeness.py", "_downloader_interface"),
-    ("spiders/politeness.py", "_next_slot"),
+    ("spiders/politeness.py", "_wait_for_download"),
     # AutoThrottle subclass: overrides its private per-response hooks.
     ("spiders/politeness.py", "_response_downloaded"), ("spiders/politeness.py", "_adjust_delay"),
     # Shared-browser Playwright handler: overrides the handler's private lifecycle/download methods.
-    ("spiders/browser.py", "_launch"), ("spiders/browser.py", "_close"), ("spiders/browser.py", "_crawler"),
+    ("spiders/browser.py", "_launch"), ("spiders/browser.py", "_close"),
     ("spiders/browser.py", "_download_request"), ("spiders/browser.py", "_download_request_with_page"),
     ("spiders/browser.py", "_maybe_launch_browser"),
     # RFC 9309 robots middleware: overrides the parse hook and fills the per-netloc parser table.
