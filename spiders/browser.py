@@ -35,6 +35,7 @@ from scrapy.http import Headers
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.page import PageMethod
 
+from spiders import compat
 from spiders.addressguard import AddressGuard
 
 logger = logging.getLogger(__name__)
@@ -189,11 +190,7 @@ def render_meta(wait: bool = True, include_page: bool = False) -> dict:
 
 def _browser_loop():
     """The event loop Playwright runs on: its own thread's (PLAYWRIGHT_THREADED_LOOP), or None."""
-    from scrapy_playwright._loop import _ThreadedLoopAdapter
-
-    loop = getattr(_ThreadedLoopAdapter, "_loop", None)
-    thread = getattr(_ThreadedLoopAdapter, "_thread", None)
-    return loop if loop is not None and thread is not None and thread.is_alive() else None
+    return compat.playwright_thread_loop()
 
 
 async def in_browser_loop(coro):
@@ -261,7 +258,7 @@ class SharedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
 
     async def _launch(self) -> None:
         await super()._launch()
-        if getattr(getattr(self._crawler, "spider", None), "renders_pages", False):
+        if getattr(getattr(self.crawler, "spider", None), "renders_pages", False):
             asyncio.ensure_future(self._start_browser_early())
 
     async def _start_browser_early(self) -> None:
@@ -273,7 +270,7 @@ class SharedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
     async def _download_request(self, request, spider=None):
         # The context is chosen when the render starts, not when the request entered the downloader:
         # requests queued behind a host's delay must not hold a later context's place.
-        recycler = getattr(self._crawler, "sgi_browser_recycler", None)
+        recycler = getattr(self.crawler, "sgi_browser_recycler", None)
         if recycler is not None:
             recycler.assign(request)
         return await super()._download_request(request, spider)

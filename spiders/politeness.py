@@ -45,10 +45,11 @@ from scrapy import signals
 from scrapy.core.downloader import Downloader
 from scrapy.exceptions import IgnoreRequest
 from scrapy.extensions.throttle import AutoThrottle
-from scrapy.pqueues import DownloaderAwarePriorityQueue, _path_safe
+from scrapy.pqueues import DownloaderAwarePriorityQueue
 from scrapy.utils.asyncio import call_later
-from scrapy.utils.defer import _schedule_coro
 from scrapy.utils.httpobj import urlparse_cached
+
+from spiders import compat
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ class Politeness:
         if key not in self._slot_settings_saved:
             self._slot_settings_saved[key] = dict(per_slot.get(key, {}))
         configured = self._slot_settings_saved[key]
-        base_delay = float(configured.get("delay", downloader._delay))
+        base_delay = float(configured.get("delay", compat.downloader_default_delay(downloader)))
         if floor > 0:
             per_slot[key] = {**configured, "delay": max(base_delay, floor), "jitter": 0.0}
         elif configured:
@@ -177,7 +178,7 @@ class Politeness:
             slot.jitter = 0.0
         else:
             slot.delay = base_delay
-            slot.jitter = float(configured.get("jitter", downloader._jitter))
+            slot.jitter = float(configured.get("jitter", compat.downloader_default_jitter(downloader)))
         if restart_clock:
             self.restart_clock(key)
 
@@ -194,7 +195,7 @@ class Politeness:
         slot = downloader.slots.get(key) if downloader else None
         if slot is not None:
             configured = self._slot_settings_saved.get(key, {})
-            slot.delay = max(float(configured.get("delay", downloader._delay)), self.floor(key))
+            slot.delay = max(float(configured.get("delay", compat.downloader_default_delay(downloader))), self.floor(key))
         self.apply(key)
 
     # --- events ----------------------------------------------------------------------------------------
@@ -393,7 +394,7 @@ class PoliteDownloader(Downloader):
             slot.lastseen = now
             request, queue_dfd = slot.queue.popleft()
             slot.transferring.add(request)   # now, not when the task starts (_download adds it again)
-            _schedule_coro(self._wait_for_download(slot, request, queue_dfd))
+            compat.schedule_coro(self._wait_for_download(slot, request, queue_dfd))
             if delay:
                 self._process_queue(slot)
                 break
@@ -409,16 +410,16 @@ class HostFairPriorityQueue(DownloaderAwarePriorityQueue):
 
     def _slots_with_room(self) -> list:
         """(active downloads, slot) of the hosts whose download slot can take one more request."""
-        downloader = self._downloader_interface.downloader
+        downloader = compat.queue_downloader(self)
         default = downloader.domain_concurrency
-        return [(active, slot) for active, slot in self._downloader_interface.stats(self.pqueues)
+        return [(active, slot) for active, slot in compat.queue_slot_activity(self)
                 if active < _slot_concurrency(downloader, slot, default)]
 
     def pop(self):
         room = self._slots_with_room()
         if not room:
             return None
-        slot = self._next_slot(room, update_state=True)
+        slot = compat.queue_next_slot(self, room, update_state=True)
         queue = self.pqueues[slot]
         request = queue.pop()
         if len(queue) == 0:
@@ -426,14 +427,14 @@ class HostFairPriorityQueue(DownloaderAwarePriorityQueue):
             queue.close()
             if self.key:
                 with suppress(OSError):
-                    Path(self.key, _path_safe(slot)).rmdir()
+                    Path(self.key, compat.path_safe(slot)).rmdir()
         return request
 
     def peek(self):
         room = self._slots_with_room()
         if not room:
             return None
-        return self.pqueues[self._next_slot(room, update_state=False)].peek()
+        return self.pqueues[compat.queue_next_slot(self, room, update_state=False)].peek()
 
 
 def _slot_concurrency(downloader, key: str, default: int) -> int:
