@@ -67,7 +67,7 @@ PLAYWRIGHT_BROWSER_PROVIDER = "spiders.browser.SharedBrowserProvider"
 # Playwright on its own thread's event loop. Its driver dispatches one message per loop iteration, and a
 # crawl's loop is busy parsing: on the crawl's loop a render waited seconds per round trip and Chromium's
 # start took 10-25 s (bench/profile_crawl.py); on its own thread it takes what it takes alone.
-_PLAYWRIGHT_THREADED_LOOP = True
+_PLAYWRIGHT_THREADED_LOOP = True   # a private setting of scrapy-playwright 0.0.48 (see spiders/compat.py)
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_MAX_CONTEXTS = 2
