@@ -66,20 +66,16 @@ def pack_path_for(report: Path) -> Path:
 
 def _raw_member(archive_dir: Path, file: str, offset: int, length: int | None) -> bytes:
     """The record's gzip member as it lies in the archive (the length is found when not recorded)."""
-    import zlib
+    from storage.warc import member_length
 
     with open(archive_dir / file, "rb") as fh:
         fh.seek(offset)
-        if length:
-            return fh.read(length)
-        inflate, data = zlib.decompressobj(31), b""
-        while not inflate.eof:
-            chunk = fh.read(65536)
-            if not chunk:
+        if not length:
+            length = member_length(fh)
+            if length is None:
                 raise PackError(f"{file}@{offset}: truncated record")
-            data += chunk
-            inflate.decompress(chunk)
-        return data[:len(data) - len(inflate.unused_data)]
+            fh.seek(offset)
+        return fh.read(length)
 
 
 def pack_records(db_url: str, snapshot_ids: list[str], include_letters: bool = False) -> tuple[list[PackRecord], dict]:

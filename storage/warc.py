@@ -143,6 +143,23 @@ class WarcArchive:
                 self._fh = None
 
 
+def member_length(fh) -> int | None:
+    """The length of the gzip member (one record) that starts at ``fh``'s position, or None when it is cut
+    short or damaged. Reads on from there."""
+    inflate = zlib.decompressobj(wbits=31)      # one gzip member
+    used = 0
+    while not inflate.eof:
+        chunk = fh.read(1 << 20)
+        if not chunk:
+            return None
+        try:
+            inflate.decompress(chunk)
+        except zlib.error:
+            return None
+        used += len(chunk) - len(inflate.unused_data)
+    return used
+
+
 def cut_partial_tail(path: str | Path, start: int = 0) -> int:
     """Cut a half-written record (gzip member) off the end of a WARC file, as a process killed mid-write
     leaves it; whole members stay. ``start``: an offset known to begin a member (the end of the last
@@ -153,18 +170,8 @@ def cut_partial_tail(path: str | Path, start: int = 0) -> int:
         good = start
         fh.seek(good)
         while good < size:
-            inflate = zlib.decompressobj(wbits=31)      # one gzip member
-            used = 0
-            while not inflate.eof:
-                chunk = fh.read(1 << 20)
-                if not chunk:
-                    break
-                try:
-                    inflate.decompress(chunk)
-                except zlib.error:
-                    break
-                used += len(chunk) - len(inflate.unused_data)
-            if not inflate.eof:
+            used = member_length(fh)
+            if used is None:
                 break
             good += used
             fh.seek(good)
